@@ -1,0 +1,45 @@
+"""Meta-learners: how meta-parameters are adapted to tasks and updated.
+
+>>> import torch
+>>> from algorithms import MLP, make, mse, parameters_of, train
+>>> from synthetic import SinusoidTasks
+>>> model = MLP((1, 40, 40, 1))
+>>> learner = make("maml", model, mse, inner_lr=0.01, inner_steps=1)
+>>> params = parameters_of(model)
+>>> loss = learner.meta_loss(params, SinusoidTasks().sample(25, torch.Generator().manual_seed(0)))
+>>> loss.requires_grad
+True
+"""
+
+from algorithms.checkpoint import load_checkpoint, save_checkpoint
+from algorithms.inner_rules import gradient_step, sign_step, task_gradients
+from algorithms.learner import MetaLearner
+from algorithms.losses import TaskLoss, cross_entropy, mse, per_task_loss
+from algorithms.mlp import MLP
+from algorithms.outer_steps import optimizer_step
+from algorithms.params import Params, check_params, parameters_of
+from algorithms.registry import available, make
+from algorithms.train import DivergenceError, TrainResult, train
+
+__all__ = [
+    "MLP",
+    "DivergenceError",
+    "MetaLearner",
+    "Params",
+    "TaskLoss",
+    "TrainResult",
+    "available",
+    "check_params",
+    "cross_entropy",
+    "gradient_step",
+    "load_checkpoint",
+    "make",
+    "mse",
+    "optimizer_step",
+    "parameters_of",
+    "per_task_loss",
+    "save_checkpoint",
+    "sign_step",
+    "task_gradients",
+    "train",
+]

@@ -1,0 +1,73 @@
+"""Saving and loading meta-parameters, atomically, with what made them.
+
+A checkpoint is a ``torch.save`` file of ``{"params": {name: tensor},
+"model": class name, "shapes": {name: shape}, "metadata": {...}}``. It is
+written to a temporary file in the same folder and renamed, so a crash never
+leaves a half-written checkpoint. Loading checks it against the model.
+
+Example:
+    >>> import tempfile, pathlib, torch
+    >>> model = torch.nn.Linear(2, 1)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "theta.pt"
+    >>> save_checkpoint(path, model, dict(model.named_parameters()), algorithm="maml")
+    >>> sorted(load_checkpoint(path, model)[0])
+    ['bias', 'weight']
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from algorithms.params import Params, check_params
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, params: Params, **metadata: Any) -> None:
+    """Write ``params`` (checked against ``model``) and JSON-able ``metadata`` to ``path``."""
+    check_params(model, params)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "params": {name: tensor.detach().cpu() for name, tensor in params.items()},
+        "model": type(model).__name__,
+        "shapes": {name: tuple(tensor.shape) for name, tensor in params.items()},
+        "metadata": metadata,
+    }
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(payload, stream)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(
+    path: str | Path, model: nn.Module, device: torch.device | str | None = None
+) -> tuple[Params, dict[str, Any]]:
+    """The parameters (leaf tensors with ``requires_grad``) and metadata saved at ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(
+            f"checkpoint {path} does not exist; train with checkpoint_path= to make one"
+        )
+    try:
+        payload = torch.load(path, map_location=device or "cpu", weights_only=True)
+        params = payload["params"]
+    except Exception as error:
+        raise ValueError(
+            f"checkpoint {path} is not a mamlscape checkpoint or is corrupt: {error}"
+        ) from error
+    if payload.get("model") != type(model).__name__:
+        raise ValueError(
+            f"checkpoint {path} holds parameters of a {payload.get('model')}, not of the "
+            f"{type(model).__name__} given"
+        )
+    check_params(model, params)
+    return {name: t.requires_grad_(True) for name, t in params.items()}, payload["metadata"]

@@ -1,0 +1,66 @@
+"""A multilayer perceptron with a fast path for many tasks' parameters at once.
+
+``MLP((1, 40, 40, 1))`` is Finn et al.'s sinusoid network: Linear layers with
+ReLU between them. Its ``batched_forward`` evaluates B tasks, each with its
+own weights, as one batched matrix product per layer,
+
+    h_{l+1}[i] = σ(h_l[i] W_l[i]ᵀ + b_l[i])      (torch.baddbmm over the task axis),
+
+which on small networks is several times faster than ``vmap`` (per-operator
+overhead, not arithmetic, dominates at this size). The tests check that it
+gives the generic ``vmap(functional_call)`` path's outputs and gradients.
+
+Example:
+    >>> import torch
+    >>> from algorithms.params import parameters_of
+    >>> model = MLP((1, 40, 40, 1))
+    >>> params = {k: v.expand(8, *v.shape) for k, v in parameters_of(model).items()}
+    >>> tuple(model.batched_forward(params, torch.zeros(8, 10, 1)).shape)
+    (8, 10, 1)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from algorithms.params import Params
+
+
+class MLP(nn.Module):
+    """Linear layers of the given widths with ReLU between them (none after the last)."""
+
+    def __init__(self, widths: Sequence[int], bias: bool = True) -> None:
+        super().__init__()
+        widths = tuple(widths)
+        if len(widths) < 2 or any(not isinstance(w, int) or w < 1 for w in widths):
+            raise ValueError(f"widths must be at least two positive integers, got {widths!r}")
+        self.widths = widths
+        self.layers = nn.ModuleList(
+            nn.Linear(fan_in, fan_out, bias=bias) for fan_in, fan_out in itertools.pairwise(widths)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for index, layer in enumerate(self.layers):
+            x = layer(x)
+            if index < len(self.layers) - 1:
+                x = torch.relu(x)
+        return x
+
+    def batched_forward(self, params: Params, x: torch.Tensor) -> torch.Tensor:
+        """Outputs ``[B, N, out]`` for inputs ``x [B, N, in]`` and parameters with a task axis B."""
+        last = len(self.layers) - 1
+        for index in range(len(self.layers)):
+            weight = params[f"layers.{index}.weight"].transpose(1, 2)
+            bias = params.get(f"layers.{index}.bias")
+            x = (
+                torch.bmm(x, weight)
+                if bias is None
+                else torch.baddbmm(bias.unsqueeze(1), x, weight)
+            )
+            if index < last:
+                x = torch.relu(x)
+        return x

@@ -1,0 +1,46 @@
+"""ANIL adapts only the head; the body still gets a meta-gradient."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from algorithms import MLP, make, mse, parameters_of
+from tests.conftest import smooth_mlp
+
+
+def test_only_the_head_moves_in_the_inner_loop(sinusoid_batch64):
+    model = smooth_mlp()
+    learner = make("anil", model, mse, inner_lr=0.1, inner_steps=3)
+    params = parameters_of(model)
+    adapted = learner.adapt(params, sinusoid_batch64.support_x, sinusoid_batch64.support_y)
+    assert learner.adapted == ("4.weight", "4.bias")
+    for name, tensor in adapted.items():
+        moved = not torch.equal(tensor, params[name].expand_as(tensor))
+        assert moved == (name in learner.adapted), name
+
+
+def test_body_meta_gradient_is_nonzero_and_second_order(sinusoid_batch64):
+    model = smooth_mlp()
+    params = parameters_of(model)
+    grads = torch.autograd.grad(
+        make("anil", model, mse, 0.1).meta_loss(params, sinusoid_batch64), list(params.values())
+    )
+    for (name, _), grad in zip(params.items(), grads):
+        assert grad.abs().sum() > 0, name
+    first_order = torch.autograd.grad(
+        make("anil", model, mse, 0.1, first_order=True).meta_loss(params, sinusoid_batch64),
+        list(params.values()),
+    )
+    assert not torch.allclose(grads[0], first_order[0])
+
+
+def test_prefix_selection_overrides_the_head():
+    model = MLP((1, 4, 4, 1))
+    learner = make("anil", model, mse, 0.1, adapt_selection=("layers.0.",))
+    assert learner.adapted == ("layers.0.weight", "layers.0.bias")
+
+
+def test_unknown_prefix_is_a_clear_error():
+    with pytest.raises(ValueError, match="no parameter of MLP starts with"):
+        make("anil", MLP((1, 4, 1)), mse, 0.1, adapt_selection=("classifier.",))
