@@ -16,8 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,27 +23,19 @@ import torch
 from torch import nn
 
 from algorithms.params import Params, check_params
+from synthetic.files import write_atomically
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, params: Params, **metadata: Any) -> None:
     """Write ``params`` (checked against ``model``) and JSON-able ``metadata`` to ``path``."""
     check_params(model, params)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "params": {name: tensor.detach().cpu() for name, tensor in params.items()},
         "model": type(model).__name__,
         "shapes": {name: tuple(tensor.shape) for name, tensor in params.items()},
         "metadata": metadata,
     }
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda stream: torch.save(payload, stream))
 
 
 def load_checkpoint(

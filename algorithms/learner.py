@@ -100,6 +100,10 @@ class MetaLearner:
         object.__setattr__(self, "_forward", batched_forward(self.model, self.forward_path))
         object.__setattr__(self, "_task_loss", per_task_loss(self.loss_fn))
 
+    def predict(self, task_params: Params, x: torch.Tensor) -> torch.Tensor:
+        """The model's outputs for inputs ``x [B, N, ...]`` under task-batched parameters."""
+        return self._forward(task_params, x)
+
     def task_losses(self, task_params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-task losses ``[B]``: L_i(θ_i) on ``x [B, N, ...]``, ``y [B, N, ...]``."""
         try:

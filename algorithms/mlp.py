@@ -33,7 +33,15 @@ from algorithms.params import Params
 class MLP(nn.Module):
     """Linear layers of the given widths with ReLU between them (none after the last)."""
 
-    def __init__(self, widths: Sequence[int], bias: bool = True) -> None:
+    def __init__(
+        self, widths: Sequence[int], bias: bool = True, generator: torch.Generator | None = None
+    ) -> None:
+        """Layers ``widths[0] → widths[1] → …``; with a ``generator``, initialised from it.
+
+        The initialisation is PyTorch's default for ``nn.Linear``,
+        U(−1/√fan_in, 1/√fan_in) for weights and biases, drawn from
+        ``generator`` when one is given (no global seeding needed).
+        """
         super().__init__()
         widths = tuple(widths)
         if len(widths) < 2 or any(not isinstance(w, int) or w < 1 for w in widths):
@@ -42,6 +50,12 @@ class MLP(nn.Module):
         self.layers = nn.ModuleList(
             nn.Linear(fan_in, fan_out, bias=bias) for fan_in, fan_out in itertools.pairwise(widths)
         )
+        if generator is not None:
+            with torch.no_grad():
+                for layer in self.layers:
+                    bound = layer.in_features**-0.5
+                    for tensor in layer.parameters():
+                        tensor.uniform_(-bound, bound, generator=generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for index, layer in enumerate(self.layers):

@@ -1,0 +1,1 @@
+"""Experiments, checks and figures: one module per claim family, plus the ``mamlscape`` command."""

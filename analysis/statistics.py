@@ -1,0 +1,66 @@
+"""Means with confidence intervals, for numbers measured over tasks or seeds.
+
+For n values with sample mean x̄ and standard deviation s, the two-sided
+interval at level 1 − a is x̄ ± t_{1−a/2, n−1} · s/√n (Student's t).
+
+Example:
+    >>> interval = mean_interval([1.0, 2.0, 3.0, 4.0])
+    >>> round(interval.mean, 3), round(interval.half_width, 3)
+    (2.5, 2.054)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class MeanInterval:
+    """A sample mean with the half-width of its confidence interval."""
+
+    mean: float
+    half_width: float
+    count: int
+    level: float = 0.95
+
+    @property
+    def low(self) -> float:
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        return self.mean + self.half_width
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4g} ± {self.half_width:.2g}"
+
+
+def mean_interval(
+    values: Sequence[float] | np.ndarray | torch.Tensor, level: float = 0.95
+) -> MeanInterval:
+    """The mean of ``values`` and the Student-t half-width at ``level`` (NaN for one value)."""
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().double().numpy()
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if array.size == 0:
+        raise ValueError("mean_interval needs at least one value")
+    if not np.isfinite(array).all():
+        raise ValueError(
+            f"mean_interval got {np.count_nonzero(~np.isfinite(array))} NaN/Inf values"
+        )
+    if array.size == 1:
+        return MeanInterval(float(array[0]), math.nan, 1, level)
+    sem = array.std(ddof=1) / math.sqrt(array.size)
+    quantile = stats.t.ppf(0.5 + level / 2.0, df=array.size - 1)
+    return MeanInterval(float(array.mean()), float(quantile * sem), int(array.size), level)

@@ -1,0 +1,30 @@
+"""Writing results atomically: JSON of plain numbers and PNG figures.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "summary.json"
+    >>> write_json(path, {"mse": 0.5})
+    >>> path.read_text()
+    '{\\n  "mse": 0.5\\n}\\n'
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from synthetic.files import write_atomically
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write ``data`` (plain JSON-able values) as indented JSON, atomically."""
+    text = json.dumps(data, indent=2) + "\n"
+    write_atomically(path, lambda stream: stream.write(text.encode()))
+
+
+def save_figure(path: str | Path, figure: Figure) -> None:
+    """Save a matplotlib figure as PNG, atomically."""
+    write_atomically(path, lambda stream: figure.savefig(stream, format="png", dpi=120))
