@@ -29,6 +29,7 @@ import torch
 
 from algorithms import MLP, make, mse, parameters_of
 from algorithms.params import Params
+from algorithms.reference import looped_meta_loss
 from synthetic import SinusoidTasks, TaskBatch
 
 INNER_LR = 0.01
@@ -37,16 +38,8 @@ MetaGradient = Callable[[MLP, Params, TaskBatch], list[torch.Tensor]]
 
 def loop_meta_gradient(model: MLP, params: Params, batch: TaskBatch) -> list[torch.Tensor]:
     """The baseline: a Python loop over tasks, autograd through cloned parameters."""
-    losses = []
-    for i in range(batch.num_tasks):
-        fast = {name: tensor.clone() for name, tensor in params.items()}
-        pred = torch.func.functional_call(model, fast, (batch.support_x[i],))
-        support_loss = torch.nn.functional.mse_loss(pred, batch.support_y[i])
-        grads = torch.autograd.grad(support_loss, list(fast.values()), create_graph=True)
-        fast = {name: p - INNER_LR * g for (name, p), g in zip(fast.items(), grads)}
-        pred = torch.func.functional_call(model, fast, (batch.query_x[i],))
-        losses.append(torch.nn.functional.mse_loss(pred, batch.query_y[i]))
-    return list(torch.autograd.grad(torch.stack(losses).mean(), list(params.values())))
+    loss = looped_meta_loss(model, torch.nn.functional.mse_loss, params, batch, INNER_LR)
+    return list(torch.autograd.grad(loss, list(params.values())))
 
 
 def learner_meta_gradient(forward_path: str) -> MetaGradient:

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from algorithms import make, mse, parameters_of
+from algorithms.reference import looped_meta_loss
 from tests.conftest import smooth_mlp
 
 
@@ -27,22 +28,6 @@ def central_differences(learner, params, batch, step=1e-5) -> torch.Tensor:
                 shifted.append(learner.meta_loss(moved, batch).item())
             values.append((shifted[0] - shifted[1]) / (2 * step))
     return torch.tensor(values, dtype=torch.float64)
-
-
-def per_task_loop_gradient(model, params, batch, inner_lr, inner_steps) -> torch.Tensor:
-    """The learn2learn/higher way: one task at a time, autograd through cloned parameters."""
-    losses = []
-    for i in range(batch.num_tasks):
-        fast = dict(params)
-        for _ in range(inner_steps):
-            pred = torch.func.functional_call(model, fast, (batch.support_x[i],))
-            loss = torch.nn.functional.mse_loss(pred, batch.support_y[i])
-            grads = torch.autograd.grad(loss, list(fast.values()), create_graph=True)
-            fast = {n: p - inner_lr * g for (n, p), g in zip(fast.items(), grads)}
-        pred = torch.func.functional_call(model, fast, (batch.query_x[i],))
-        losses.append(torch.nn.functional.mse_loss(pred, batch.query_y[i]))
-    gradients = torch.autograd.grad(torch.stack(losses).mean(), list(params.values()))
-    return torch.cat([g.reshape(-1) for g in gradients])
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -74,7 +59,10 @@ def test_maml_gradient_matches_per_task_loop(sinusoid_batch64, inner_steps):
     params = parameters_of(model)
     learner = make("maml", model, mse, inner_lr=0.05, inner_steps=inner_steps)
     vectorised = flat_grad(learner, params, sinusoid_batch64)
-    looped = per_task_loop_gradient(model, params, sinusoid_batch64, 0.05, inner_steps)
+    loss = looped_meta_loss(
+        model, torch.nn.functional.mse_loss, params, sinusoid_batch64, 0.05, inner_steps
+    )
+    looped = torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(params.values()))])
     assert relative_error(vectorised, looped) <= 1e-12
 
 
