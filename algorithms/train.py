@@ -83,6 +83,7 @@ def train(
     generator: torch.Generator,
     optimizer: torch.optim.Optimizer | None = None,
     outer_lr: float = 1e-3,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     check_every: int = 50,
     progress: bool = True,
     checkpoint_path: str | Path | None = None,
@@ -96,6 +97,7 @@ def train(
         iterations: number of outer steps.
         generator: the only source of randomness; same state ⇒ same run.
         optimizer: an optimiser over ``params.values()``; defaults to Adam(``outer_lr``).
+        scheduler: a learning-rate scheduler of ``optimizer``, stepped after every outer step.
         check_every: iterations between divergence checks / progress updates.
         progress: show a tqdm bar.
         checkpoint_path: if given, save the final θ there (``algorithms.load_checkpoint`` reads it).
@@ -118,6 +120,8 @@ def train(
         history[iteration] = learner.outer_step(
             lambda p, batch=batch: learner.meta_loss(p, batch), params, optimizer
         )
+        if scheduler is not None:
+            scheduler.step()
         if iteration + 1 - checked == check_every or iteration + 1 == iterations:
             recent = history[checked : iteration + 1]
             finite = torch.isfinite(recent)

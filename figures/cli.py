@@ -1,10 +1,11 @@
 """The ``mamlscape`` command.
 
-    mamlscape reproduce [--scale quick|paper] [--out DIR] [--device cpu|cuda]
+    mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|paper] [--out DIR] [--device cpu|cuda]
 
-``reproduce`` runs the main job: for now the sinusoid demo (MAML vs NAL,
-Finn et al.) and the linear-mixture demo (Collins et al.), each writing
-``summary.json`` and PNG figures into its own folder under ``--out``.
+``reproduce`` runs the experiment cells of the selected claims (all by
+default), reusing every cell already in ``OUT/cache``, checks each claim and
+writes ``report.html``, ``report.md``, ``results.json`` and ``figures/`` into
+``--out``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,10 @@ from pathlib import Path
 
 import torch
 
-from figures import linear_demo, sinusoid_demo
-from figures.files import write_json
-
-SCALES = ("smoke", "quick", "paper")
-DEMOS = {
-    "sinusoid": (sinusoid_demo.SCALES, sinusoid_demo.run_sinusoid_demo),
-    "linear_mixture": (linear_demo.SCALES, linear_demo.run_linear_demo),
-}
+from figures.catalogue import claim_ids
+from figures.claims import SCALES, select
+from figures.report import write_report
+from figures.runner import run_claims
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,24 +36,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mamlscape", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    reproduce = commands.add_parser("reproduce", help="run the main job and write its results")
+    reproduce = commands.add_parser("reproduce", help="run the claims and write the report")
+    reproduce.add_argument(
+        "--claims",
+        default=None,
+        help=f"comma-separated claim ids (default: all of {','.join(claim_ids())})",
+    )
     reproduce.add_argument(
         "--scale",
         choices=SCALES,
         default="quick",
-        help="smoke: seconds, checks the pipeline only; quick: about a minute "
-        "on a laptop CPU; paper: the papers' run lengths",
+        help="smoke: seconds, checks the pipeline only; quick: minutes on a "
+        "laptop CPU; paper: the papers' run lengths",
     )
     reproduce.add_argument(
         "--out",
         type=Path,
         default=Path("results/quick"),
-        help="folder for the results (created if missing)",
+        help="folder for the report and the cell cache (created if missing)",
     )
     reproduce.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    reproduce.add_argument(
-        "--demos", default=",".join(DEMOS), help=f"comma-separated subset of {','.join(DEMOS)}"
-    )
     reproduce.add_argument("--no-progress", action="store_true", help="hide progress bars")
     reproduce.set_defaults(handler=reproduce_command)
     return parser
@@ -64,22 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def reproduce_command(args: argparse.Namespace) -> int:
     device = checked_device(args.device)
-    names = [name.strip() for name in args.demos.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(DEMOS))
-    if unknown or not names:
-        raise ValueError(f"--demos got {unknown or names}; choose from {list(DEMOS)}")
+    ids = None if args.claims is None else [i.strip() for i in args.claims.split(",") if i.strip()]
+    claims = select(ids)
     out = checked_output_folder(args.out)
-    print(f"mamlscape reproduce: scale={args.scale}, device={device}, writing to {out.resolve()}")
-    index = {"scale": args.scale, "device": device, "demos": {}}
-    for name in names:
-        scales, run = DEMOS[name]
-        start = time.perf_counter()
-        summary = run(scales[args.scale], out / name, device=device, progress=not args.no_progress)
-        verdict = summary["check"]
-        index["demos"][name] = {"folder": name, "seconds": time.perf_counter() - start, **verdict}
-        print(f"  {name}: {verdict['verdict']} ({verdict['reason']}) -> {(out / name).resolve()}")
-    write_json(out / "index.json", index)
-    print(f"done: {out.resolve()}")
+    print(
+        f"mamlscape reproduce: {len(claims)} claims, scale={args.scale}, device={device}, "
+        f"writing to {out.resolve()}"
+    )
+    start = time.perf_counter()
+    outcomes = run_claims(claims, args.scale, out / "cache", device, progress=not args.no_progress)
+    verdicts = write_report(out, claims, outcomes, args.scale, device)
+    for claim in claims:
+        cached = sum(outcome.cached for outcome in outcomes[claim.id])
+        print(
+            f"  {claim.id}: {verdicts[claim.id].status:<12} ({cached}/{len(outcomes[claim.id])} "
+            f"cells from cache) {verdicts[claim.id].reason}"
+        )
+    print(f"done in {time.perf_counter() - start:.1f} s: {(out / 'report.html').resolve()}")
     return 0
 
 
