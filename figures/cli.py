@@ -1,11 +1,13 @@
 """The ``mamlscape`` command.
 
     mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|paper] [--out DIR] [--device cpu|cuda]
+    mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
 default), reusing every cell already in ``OUT/cache``, checks each claim and
 writes ``report.html``, ``report.md``, ``results.json`` and ``figures/`` into
-``--out``.
+``--out``. ``spectrum`` writes a Hessian-spectrum report of one objective
+(see ``figures.spectrum_report``).
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
-
+from figures.arguments import checked_device, checked_output_folder
 from figures.catalogue import claim_ids
 from figures.claims import SCALES, select
 from figures.report import write_report
 from figures.runner import run_claims
+from figures.spectrum_report import add_spectrum_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     reproduce.add_argument("--no-progress", action="store_true", help="hide progress bars")
     reproduce.set_defaults(handler=reproduce_command)
+    add_spectrum_command(commands)
     return parser
 
 
@@ -81,31 +84,6 @@ def reproduce_command(args: argparse.Namespace) -> int:
         )
     print(f"done in {time.perf_counter() - start:.1f} s: {(out / 'report.html').resolve()}")
     return 0
-
-
-def checked_device(name: str) -> str:
-    try:
-        device = torch.device(name)
-    except RuntimeError as error:
-        raise ValueError(f"--device {name!r} is not a torch device: {error}") from error
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            "--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu"
-        )
-    return str(device)
-
-
-def checked_output_folder(out: Path) -> Path:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise ValueError(
-            f"cannot write to the output folder {out}: {error}; pick another --out"
-        ) from error
-    return out
 
 
 if __name__ == "__main__":
