@@ -12,6 +12,8 @@ True
 """
 
 from algorithms.checkpoint import load_checkpoint, save_checkpoint
+from algorithms.convnet import ConvNet
+from algorithms.evaluation import AccuracyReport, accuracy, evaluate_accuracy
 from algorithms.inner_rules import gradient_step, sign_step, task_gradients
 from algorithms.learner import MetaLearner
 from algorithms.losses import TaskLoss, cross_entropy, mse, per_task_loss
@@ -23,14 +25,18 @@ from algorithms.train import DivergenceError, TrainResult, train
 
 __all__ = [
     "MLP",
+    "AccuracyReport",
+    "ConvNet",
     "DivergenceError",
     "MetaLearner",
     "Params",
     "TaskLoss",
     "TrainResult",
+    "accuracy",
     "available",
     "check_params",
     "cross_entropy",
+    "evaluate_accuracy",
     "gradient_step",
     "load_checkpoint",
     "make",

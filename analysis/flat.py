@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import torch
 
-from algorithms.params import Params
+Params = dict[str, torch.Tensor]
+"""Parameters by name, as ``algorithms`` passes them (analysis does not import algorithms)."""
 
 Objective = Callable[[Params], torch.Tensor]
 

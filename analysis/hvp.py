@@ -43,8 +43,7 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator
 
-from algorithms.params import Params
-from analysis.flat import Objective, ParamLayout, check_loss
+from analysis.flat import Objective, ParamLayout, Params, check_loss
 
 SYMMETRY_TOLERANCE = 1e-10
 

@@ -56,8 +56,7 @@ import torch
 from pyhessian import hessian as PyHessian
 from torch import nn
 
-from algorithms.params import Params
-from analysis.flat import Objective, ParamLayout
+from analysis.flat import Objective, ParamLayout, Params
 from analysis.hvp import HessianOperator
 from analysis.spectrum import ExtremeEigenvalues, extreme_eigenvalues
 from analysis.trace import hutch_plus_plus

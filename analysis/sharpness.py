@@ -39,8 +39,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from algorithms.params import Params
-from analysis.flat import Objective, ParamLayout, check_loss, loss_at
+from analysis.flat import Objective, ParamLayout, Params, check_loss, loss_at
 from analysis.probes import default_generator, gaussian, unit_vector
 from analysis.statistics import mean_interval
 from synthetic.validation import require_count, require_non_negative, require_positive

@@ -36,8 +36,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from algorithms.params import Params
-from analysis.flat import Objective, ParamLayout, loss_at
+from analysis.flat import Objective, ParamLayout, Params, loss_at
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,32 @@
 
 Every distribution returns a :class:`TaskBatch` and draws from an explicit
 ``torch.Generator``: the same generator state gives the same tasks.
+
+Few-shot image tasks: a class-indexed ``ImageClasses`` (procedural
+``GlyphAlphabets``, ``load_omniglot``, ``load_mini_imagenet``), split into
+disjoint ``ClassSplits``, sampled as N-way K-shot tasks by ``FewShotTasks``.
 """
 
+from synthetic.class_splits import ClassSplits, check_disjoint
+from synthetic.episodes import FewShotTasks
+from synthetic.glyphs import GlyphAlphabets
+from synthetic.image_dataset import ImageClasses
 from synthetic.linear_mixture import LinearTaskMixture, TaskCluster
+from synthetic.mini_imagenet import load_mini_imagenet
+from synthetic.omniglot import load_omniglot
 from synthetic.sinusoid import SinusoidTasks
 from synthetic.task_batch import TaskBatch
 
-__all__ = ["LinearTaskMixture", "SinusoidTasks", "TaskBatch", "TaskCluster"]
+__all__ = [
+    "ClassSplits",
+    "FewShotTasks",
+    "GlyphAlphabets",
+    "ImageClasses",
+    "LinearTaskMixture",
+    "SinusoidTasks",
+    "TaskBatch",
+    "TaskCluster",
+    "check_disjoint",
+    "load_mini_imagenet",
+    "load_omniglot",
+]
