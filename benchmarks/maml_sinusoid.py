@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import time
 from collections.abc import Callable
 from functools import partial
@@ -66,16 +67,33 @@ def max_relative_difference(a: list[torch.Tensor], b: list[torch.Tensor]) -> flo
     return max(((x - y).norm() / y.norm()).item() for x, y in zip(a, b))
 
 
-def seconds_per_call(fn: Callable[[], object], min_seconds: float) -> float:
-    fn()
-    calls, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < min_seconds or calls < 3:
+def seconds_per_call(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Median seconds per call of each function, timed in interleaved rounds.
+
+    Each round times every method once, in turn, for about the same wall time,
+    so a change of machine load hits all methods alike and the median ratio
+    stays honest on a shared machine.
+    """
+    for fn in calls.values():
         fn()
-        calls += 1
-    return elapsed / calls
+    repeats = {name: max(1, round(0.05 / _once(fn))) for name, fn in calls.items()}
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            for _ in range(repeats[name]):
+                fn()
+            samples[name].append((time.perf_counter() - start) / repeats[name])
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def run(meta_batches: list[int], min_seconds: float) -> dict:
+def _once(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(meta_batches: list[int], rounds: int) -> dict:
     results = {
         "torch": torch.__version__,
         "machine": platform.machine(),
@@ -97,10 +115,10 @@ def run(meta_batches: list[int], min_seconds: float) -> dict:
         batch = SinusoidTasks().sample(meta_batch, generator)
         model = MLP((1, 40, 40, 1))
         params = parameters_of(model)
-        seconds = {
-            name: seconds_per_call(partial(method, model, params, batch), min_seconds)
-            for name, method in METHODS.items()
-        }
+        seconds = seconds_per_call(
+            {name: partial(method, model, params, batch) for name, method in METHODS.items()},
+            rounds,
+        )
         case = {
             "meta_batch": meta_batch,
             "seconds_per_meta_gradient": seconds,
@@ -117,10 +135,10 @@ def run(meta_batches: list[int], min_seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meta-batches", type=int, nargs="+", default=[25, 128])
-    parser.add_argument("--min-seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=40, help="interleaved timing rounds")
     parser.add_argument("--out", type=Path, default=Path("results/bench_maml_sinusoid.json"))
     args = parser.parse_args()
-    results = run(args.meta_batches, args.min_seconds)
+    results = run(args.meta_batches, args.rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
