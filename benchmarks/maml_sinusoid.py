@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -31,6 +29,7 @@ import torch
 from algorithms import MLP, make, mse, parameters_of
 from algorithms.params import Params
 from algorithms.reference import looped_meta_loss
+from figures.timing import interleaved_seconds
 from synthetic import SinusoidTasks, TaskBatch
 
 INNER_LR = 0.01
@@ -67,32 +66,6 @@ def max_relative_difference(a: list[torch.Tensor], b: list[torch.Tensor]) -> flo
     return max(((x - y).norm() / y.norm()).item() for x, y in zip(a, b))
 
 
-def seconds_per_call(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Median seconds per call of each function, timed in interleaved rounds.
-
-    Each round times every method once, in turn, for about the same wall time,
-    so a change of machine load hits all methods alike and the median ratio
-    stays honest on a shared machine.
-    """
-    for fn in calls.values():
-        fn()
-    repeats = {name: max(1, round(0.05 / _once(fn))) for name, fn in calls.items()}
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, fn in calls.items():
-            start = time.perf_counter()
-            for _ in range(repeats[name]):
-                fn()
-            samples[name].append((time.perf_counter() - start) / repeats[name])
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def _once(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def run(meta_batches: list[int], rounds: int) -> dict:
     results = {
         "torch": torch.__version__,
@@ -115,7 +88,7 @@ def run(meta_batches: list[int], rounds: int) -> dict:
         batch = SinusoidTasks().sample(meta_batch, generator)
         model = MLP((1, 40, 40, 1))
         params = parameters_of(model)
-        seconds = seconds_per_call(
+        seconds = interleaved_seconds(
             {name: partial(method, model, params, batch) for name, method in METHODS.items()},
             rounds,
         )

@@ -11,7 +11,17 @@ from __future__ import annotations
 from figures import sinusoid, task_landscape
 from figures.claims import REGISTRY
 
-FAMILIES = (sinusoid, task_landscape)
+from figures import anil_convergence, two_layer_landscape  # isort: skip (registers after L1–L5)
+from figures import fewshot_landscape, sign_maml  # isort: skip (registers after L6)
+
+FAMILIES = (
+    sinusoid,
+    task_landscape,
+    anil_convergence,
+    two_layer_landscape,
+    sign_maml,
+    fewshot_landscape,
+)
 
 
 def claim_ids() -> list[str]:

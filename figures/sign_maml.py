@@ -1,0 +1,164 @@
+"""Claim S2: Sign-MAML costs about as much as FO-MAML, far less than MAML, at no loss of accuracy.
+
+Fan, Ram, Liu (arXiv 2109.07497). Sign-MAML's inner step is
+θ' = θ − α sign(∇L_support(θ)); sign has derivative 0, so its exact
+meta-gradient is ∇L_query(θ'), FO-MAML's formula (claim S1, tested in
+``tests/test_sign_maml.py``), and it needs no second-order pass. MAML,
+FO-MAML and Sign-MAML (with its own, much smaller step size: a sign step
+moves every weight by α) are meta-trained on the same tasks and evaluated
+by the same protocol on held-out classes.
+
+Cost is the median seconds of one outer step over interleaved timing
+rounds (``figures.timing``), so machine load hits all three alike.
+
+The check: Sign-MAML's cost ≤ 1.25 × FO-MAML's and ≤ 0.8 × MAML's, and its
+accuracy is not clearly below FO-MAML's (its 95% interval reaches FO-MAML's).
+It fails with FO-MAML's large step size for Sign-MAML (accuracy collapses),
+or with MAML timed in Sign-MAML's place.
+
+Example:
+    >>> setup = FewShotSetup(filters=4, iterations=2, test_tasks=10, eval_steps=(1,))
+    >>> result = sign_maml_experiment(SignMamlConfig(setup=setup, timing_rounds=1), seed=0)
+    >>> sorted(result["algorithms"])
+    ['fo-maml', 'maml', 'sign-maml']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+from figures.claims import Cell, Claim, Results, Verdict, register
+from figures.fewshot import FewShotSetup
+from figures.timing import interleaved_seconds
+from synthetic.validation import require_count
+
+COST_OF_FO = 1.25
+"""Sign-MAML may cost at most this multiple of FO-MAML per outer step."""
+COST_OF_MAML = 0.8
+"""… and at most this fraction of MAML's."""
+
+
+@dataclass(frozen=True)
+class SignMamlConfig:
+    """Roles (maml, fo-maml, sign-maml) → (algorithm, inner step size)."""
+
+    setup: FewShotSetup = field(default_factory=FewShotSetup)
+    roles: tuple[tuple[str, str, float], ...] = (
+        ("maml", "maml", 0.4),
+        ("fo-maml", "fo-maml", 0.4),
+        ("sign-maml", "sign-maml", 0.01),
+    )
+    timing_rounds: int = 10
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        require_count("timing_rounds", self.timing_rounds)
+
+
+def sign_maml_experiment(config: SignMamlConfig, seed: int) -> dict:
+    setup = replace(config.setup, device=config.device)
+    splits = setup.splits()
+    train_tasks, test_tasks = setup.tasks(splits.train), setup.tasks(splits.test)
+    fixed = train_tasks.sample(setup.meta_batch, torch.Generator(config.device).manual_seed(seed))
+    steps, algorithms = {}, {}
+    for role, algorithm, inner_lr in config.roles:
+        learner, params, train_seconds = setup.trained(algorithm, inner_lr, train_tasks, seed)
+        report = setup.accuracy(learner, params, test_tasks, seed)
+        algorithms[role] = {
+            "algorithm": algorithm,
+            "inner_lr": inner_lr,
+            "train_seconds_per_iteration": train_seconds,
+            "accuracy": {str(k): report.interval(k).as_dict() for k in setup.eval_steps},
+        }
+        steps[role] = _outer_step(learner, params, fixed)
+    seconds = interleaved_seconds(steps, config.timing_rounds)
+    for role, value in seconds.items():
+        algorithms[role]["seconds_per_iteration"] = value
+    return {"eval_step": str(max(setup.eval_steps)), "algorithms": algorithms}
+
+
+def _outer_step(learner, params, batch):
+    def step() -> None:
+        gradients = torch.autograd.grad(learner.meta_loss(params, batch), list(params.values()))
+        gradients[0].sum().item()
+
+    return step
+
+
+def sign_maml_check(results: Results) -> Verdict:
+    problems, lines = [], []
+    for result in results:
+        numbers = result["algorithms"]
+        cost = {role: numbers[role]["seconds_per_iteration"] for role in numbers}
+        accuracy = {role: numbers[role]["accuracy"][result["eval_step"]] for role in numbers}
+        versus_fo = cost["sign-maml"] / cost["fo-maml"]
+        versus_maml = cost["sign-maml"] / cost["maml"]
+        lines.append(
+            f"cost ×{versus_fo:.2f} of FO-MAML, ×{versus_maml:.2f} of MAML; accuracy "
+            + ", ".join(f"{r} {a['mean']:.3f} ± {a['half_width']:.3f}" for r, a in accuracy.items())
+        )
+        if versus_fo > COST_OF_FO:
+            problems.append(f"Sign-MAML costs ×{versus_fo:.2f} of FO-MAML (> {COST_OF_FO})")
+        if versus_maml > COST_OF_MAML:
+            problems.append(f"Sign-MAML costs ×{versus_maml:.2f} of MAML (> {COST_OF_MAML})")
+        sign, fo = accuracy["sign-maml"], accuracy["fo-maml"]
+        if sign["mean"] + sign["half_width"] < fo["mean"] - fo["half_width"]:
+            problems.append(
+                f"Sign-MAML's accuracy {sign['mean']:.3f} is clearly below "
+                f"FO-MAML's {fo['mean']:.3f}"
+            )
+    return Verdict.from_condition(not problems, "; ".join(problems or lines))
+
+
+def sign_maml_figure(results: Results) -> Figure:
+    """The accuracy / time trade-off of the three algorithms."""
+    figure, axis = plt.subplots(figsize=(5.5, 3.8))
+    for result in results:
+        for role, numbers in result["algorithms"].items():
+            accuracy = numbers["accuracy"][result["eval_step"]]
+            axis.errorbar(
+                1e3 * numbers["seconds_per_iteration"],
+                accuracy["mean"],
+                yerr=accuracy["half_width"],
+                marker="o",
+                capsize=3,
+                label=f"{role} (α={numbers['inner_lr']:g})",
+            )
+    axis.set(
+        xlabel="milliseconds per outer step",
+        ylabel="meta-test accuracy (95% CI)",
+        title="S2: accuracy vs cost, held-out classes",
+    )
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def sign_maml_cells(scale: str) -> list[Cell]:
+    setups = {
+        "smoke": FewShotSetup(filters=8, iterations=20, test_tasks=100),
+        "quick": FewShotSetup(),
+        "paper": FewShotSetup(filters=64, meta_batch=32, iterations=60000),
+    }
+    return [Cell(SignMamlConfig(setup=setups[scale]), 0)]
+
+
+S2 = register(
+    Claim(
+        "S2",
+        "Fan, Ram, Liu 2021, Sign-MAML (arXiv 2109.07497)",
+        "Sign-MAML's cost per iteration ≈ FO-MAML's ≪ MAML's, with accuracy ≥ FO-MAML's within "
+        "the intervals",
+        sign_maml_cells,
+        sign_maml_experiment,
+        sign_maml_check,
+        sign_maml_figure,
+    )
+)

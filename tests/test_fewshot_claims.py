@@ -1,0 +1,75 @@
+"""Claims S2 (Sign-MAML cost and accuracy) and L7 (hard vs easy image tasks): checks that can fail."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from figures.fewshot import FewShotSetup
+from figures.fewshot_landscape import HardnessConfig, hardness_check, hardness_experiment
+from figures.sign_maml import SignMamlConfig, sign_maml_check, sign_maml_experiment
+
+
+def s2_result(sign_cost: float, sign_accuracy: float) -> dict:
+    def numbers(cost: float, accuracy: float) -> dict:
+        return {"seconds_per_iteration": cost, "inner_lr": 0.1,
+                "accuracy": {"5": {"mean": accuracy, "half_width": 0.01}}}
+
+    return {"eval_step": "5", "algorithms": {
+        "maml": numbers(1.0, 0.95), "fo-maml": numbers(0.5, 0.90),
+        "sign-maml": numbers(sign_cost, sign_accuracy),
+    }}
+
+
+def test_s2_check_needs_fo_cost_and_fo_accuracy():
+    assert sign_maml_check([s2_result(0.55, 0.89)]).status == "PASS"
+    assert sign_maml_check([s2_result(0.95, 0.92)]).status == "FAIL"
+    assert sign_maml_check([s2_result(0.5, 0.5)]).status == "FAIL"
+
+
+def l7_result(gain_difference: float, hard_training: float) -> dict:
+    return {"differences": {
+        "gain_hard_minus_gain_easy": {"mean": gain_difference, "half_width": 0.02},
+        "hard_trained_minus_easy_trained": {"mean": hard_training, "half_width": 0.02},
+    }}
+
+
+def test_l7_check_is_three_valued():
+    assert hardness_check([l7_result(0.1, 0.05)]).status == "PASS"
+    assert hardness_check([l7_result(0.01, 0.05)]).status == "INCONCLUSIVE"
+    assert hardness_check([l7_result(-0.1, 0.05)]).status == "FAIL"
+    assert hardness_check([l7_result(0.1, -0.05)]).status == "FAIL"
+
+
+SMALL = FewShotSetup(filters=8, iterations=150, test_tasks=300, eval_steps=(1,))
+
+
+def run(experiment, config) -> list[dict]:
+    return [json.loads(json.dumps(experiment(config, 0)))]
+
+
+@pytest.mark.slow
+def test_s2_flips_when_sign_maml_takes_fo_maml_step_size():
+    """A sign step moves every weight by α: with FO-MAML's α = 0.4 adaptation wrecks the net."""
+    right = SignMamlConfig(setup=SMALL, timing_rounds=3)
+    wrong = replace(right, roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4),
+                                  ("sign-maml", "sign-maml", 0.4)))
+    assert sign_maml_check(run(sign_maml_experiment, wrong)).status == "FAIL"
+
+
+@pytest.mark.slow
+def test_s2_flips_when_maml_stands_in_for_sign_maml():
+    right = SignMamlConfig(setup=replace(SMALL, iterations=20, test_tasks=50), timing_rounds=5)
+    maml_as_sign = replace(right, roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4),
+                                         ("sign-maml", "maml", 0.4)))
+    verdict = sign_maml_check(run(sign_maml_experiment, maml_as_sign))
+    assert verdict.status == "FAIL" and "of MAML" in verdict.reason
+
+
+@pytest.mark.slow
+def test_l7_does_not_pass_when_alphabets_share_no_strokes():
+    """Without shared strokes within- and between-alphabet tasks are alike: no PASS."""
+    config = HardnessConfig(setup=replace(SMALL, glyph_sharing=0.0))
+    assert hardness_check(run(hardness_experiment, config)).status != "PASS"
