@@ -11,28 +11,44 @@
 True
 """
 
+from algorithms.agnostic_sam import AgnosticStep, agnostic_perturbation, agnostic_sam_step
 from algorithms.checkpoint import load_checkpoint, save_checkpoint
 from algorithms.convnet import ConvNet
 from algorithms.evaluation import AccuracyReport, accuracy, evaluate_accuracy
-from algorithms.inner_rules import gradient_step, sign_step, task_gradients
+from algorithms.inner_rules import ExampleLoss, gradient_step, sign_step, task_gradients
 from algorithms.learner import MetaLearner
 from algorithms.losses import TaskLoss, cross_entropy, mse, per_task_loss
 from algorithms.mlp import MLP
 from algorithms.outer_steps import optimizer_step
 from algorithms.params import Params, check_params, parameters_of
 from algorithms.registry import available, make
+from algorithms.sharpness_aware import (
+    Ascent,
+    PerturbationMemory,
+    SamStep,
+    SharpOuterStep,
+    sharp_gradient,
+)
 from algorithms.train import DivergenceError, TrainResult, train
 
 __all__ = [
     "MLP",
     "AccuracyReport",
+    "AgnosticStep",
+    "Ascent",
     "ConvNet",
     "DivergenceError",
+    "ExampleLoss",
     "MetaLearner",
     "Params",
+    "PerturbationMemory",
+    "SamStep",
+    "SharpOuterStep",
     "TaskLoss",
     "TrainResult",
     "accuracy",
+    "agnostic_perturbation",
+    "agnostic_sam_step",
     "available",
     "check_params",
     "cross_entropy",
@@ -45,6 +61,7 @@ __all__ = [
     "parameters_of",
     "per_task_loss",
     "save_checkpoint",
+    "sharp_gradient",
     "sign_step",
     "task_gradients",
     "train",

@@ -12,6 +12,9 @@ step direction as a constant (first order).
 
 - ``gradient_step``:  θ'_i = θ_i − α ∇L_i(θ_i)              (MAML, ANIL, FO-MAML)
 - ``sign_step``:      θ'_i = θ_i − α sign(∇L_i(θ_i))        (Sign-MAML)
+- sharpness-aware rules (Sharp-MAML_low): ``algorithms.sharpness_aware.SamStep``,
+  ``algorithms.agnostic_sam.AgnosticStep``; the latter reads a second batch from
+  the support set through ``ExampleLoss.examples``.
 
 sign has derivative 0 almost everywhere, so the Jacobian of a sign step is
 exactly I and the exact meta-gradient is ∇L_query(θ'): the first-order
@@ -29,6 +32,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -36,6 +40,26 @@ import torch
 from algorithms.params import Params
 
 LossOf = Callable[[Params], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class ExampleLoss:
+    """The ``loss_of`` a learner hands its inner rule: per-task losses ``[B]`` on ``x``, ``y``.
+
+    ``examples(index)`` is the same loss on a subset of each task's examples
+    (``x[:, index]``), for rules that need a second batch from the support set
+    (Agnostic-SAM's validation batch).
+    """
+
+    task_losses: Callable[[Params, torch.Tensor, torch.Tensor], torch.Tensor]
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __call__(self, params: Params) -> torch.Tensor:
+        return self.task_losses(params, self.x, self.y)
+
+    def examples(self, index: slice) -> ExampleLoss:
+        return ExampleLoss(self.task_losses, self.x[:, index], self.y[:, index])
 
 
 class InnerRule(Protocol):

@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from algorithms.forward import BatchedForward, batched_forward
-from algorithms.inner_rules import InnerRule, gradient_step
+from algorithms.inner_rules import ExampleLoss, InnerRule, gradient_step
 from algorithms.losses import LossFn, per_task_loss
 from algorithms.outer_steps import OuterStep, optimizer_step
 from algorithms.params import Params, check_params, detached
@@ -140,7 +140,7 @@ class MetaLearner:
         with torch.enable_grad():
             for _ in range(steps):
                 task_params = self.inner_rule(
-                    lambda p: self.task_losses(p, x, y),
+                    ExampleLoss(self.task_losses, x, y),
                     task_params,
                     self.adapted,
                     self.inner_lr,
@@ -196,7 +196,7 @@ class MetaLearner:
             if step < wanted[-1]:
                 with torch.enable_grad():
                     task_params = self.inner_rule(
-                        lambda p: self.task_losses(p, batch.support_x, batch.support_y),
+                        ExampleLoss(self.task_losses, batch.support_x, batch.support_y),
                         _fresh_leaves(task_params, self.adapted),
                         self.adapted,
                         self.inner_lr,

@@ -2,8 +2,8 @@
 
 Example:
     >>> from figures.catalogue import claim_ids
-    >>> claim_ids()[:2]
-    ['B1', 'L1']
+    >>> {"B1", "L1", "S2", "H1"} <= set(claim_ids())
+    True
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from figures.claims import REGISTRY
 
 from figures import anil_convergence, two_layer_landscape  # isort: skip (registers after L1–L5)
 from figures import fewshot_landscape, sign_maml  # isort: skip (registers after L6)
+from figures import agnostic_sam_claims, sharp_maml  # isort: skip (registers H1–H3, G1–G2)
 
 FAMILIES = (
     sinusoid,
@@ -21,6 +22,8 @@ FAMILIES = (
     two_layer_landscape,
     sign_maml,
     fewshot_landscape,
+    sharp_maml,
+    agnostic_sam_claims,
 )
 
 
