@@ -6,6 +6,8 @@ turns it into a one-line error and exit status 2.
 Example:
     >>> checked_device("cpu")
     'cpu'
+    >>> checked_executor(serial=False, jobs=2, scheduler=None, dask_local=None).workers
+    2
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+
+from figures.executors import (
+    DaskExecutor,
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    probe_scheduler,
+)
+from synthetic.validation import require_count
 
 
 def checked_device(name: str) -> str:
@@ -40,3 +51,26 @@ def checked_output_folder(out: Path) -> Path:
             f"cannot write to the output folder {out}: {error}; pick another --out"
         ) from error
     return out
+
+
+def checked_executor(
+    serial: bool,
+    jobs: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    cells_per_task: int = 1,
+) -> Executor:
+    """The executor the options ask for; a scheduler must answer within a few seconds."""
+    for option, value in (("--cells-per-task", cells_per_task), ("--dask-local", dask_local)):
+        if value is not None:
+            require_count(option, value)
+    if serial:
+        return SerialExecutor()
+    if scheduler is not None:
+        probe_scheduler(scheduler)
+        return DaskExecutor(address=scheduler, cells_per_task=cells_per_task)
+    if dask_local is not None:
+        return DaskExecutor(local_workers=dask_local, cells_per_task=cells_per_task)
+    if jobs is not None:
+        require_count("--jobs", jobs)
+    return ProcessExecutor(jobs)

@@ -3,7 +3,8 @@
 A cell's key is the SHA-256 of the canonical JSON of its claim id, experiment
 function, config (type and fields) and seed, plus ``CACHE_VERSION``. Its
 result lives at ``<cache>/<claim>/<key[:20]>.json`` as
-``{"key", "cell", "result", "seconds"}``, written atomically. A file that is
+``{"key", "cell", "result", "seconds", "environment"}`` (the environment: host
+and versions the cell ran with), written atomically. A file that is
 not valid JSON or whose key does not match is reported and recomputed, never
 trusted.
 
@@ -89,8 +90,20 @@ class CellCache:
             return None
         return record
 
-    def store(self, entry: CacheEntry, result: dict[str, Any], seconds: float) -> dict[str, Any]:
+    def store(
+        self,
+        entry: CacheEntry,
+        result: dict[str, Any],
+        seconds: float,
+        environment: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Write the record; returns the result as it reads back (tuples become lists)."""
-        record = {"key": entry.key, "cell": entry.description, "result": result, "seconds": seconds}
+        record = {
+            "key": entry.key,
+            "cell": entry.description,
+            "result": result,
+            "seconds": seconds,
+            "environment": environment or {},
+        }
         write_json(self.path(entry), record)
         return json.loads(json.dumps(result))

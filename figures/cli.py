@@ -1,13 +1,21 @@
 """The ``mamlscape`` command.
 
     mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|paper] [--out DIR] [--device cpu|cuda]
+                        [--jobs N | --serial | --scheduler tcp://HOST:8786 | --dask-local N]
+                        [--cells-per-task N]
     mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
 default), reusing every cell already in ``OUT/cache``, checks each claim and
 writes ``report.html``, ``report.md``, ``results.json`` and ``figures/`` into
-``--out``. ``spectrum`` writes a Hessian-spectrum report of one objective
-(see ``figures.spectrum_report``).
+``--out``. Cells run in a local process pool (one worker per core, or
+``--jobs N``), one after another (``--serial``), on a running Dask scheduler
+(``--scheduler``) or on a Dask cluster of N workers started on loopback
+(``--dask-local N``); each result is stored as it finishes, so a killed run
+loses only the cells in flight. A failed cell exits with status 1 after the
+other cells are stored; Ctrl-C exits with status 130 and a summary of what is
+done; a bad argument exits with status 2. ``spectrum`` writes a
+Hessian-spectrum report of one objective (see ``figures.spectrum_report``).
 """
 
 from __future__ import annotations
@@ -18,11 +26,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from figures.arguments import checked_device, checked_output_folder
+from figures.arguments import checked_device, checked_executor, checked_output_folder
 from figures.catalogue import claim_ids
 from figures.claims import SCALES, select
 from figures.report import write_report
-from figures.runner import run_claims
+from figures.runner import CellFailuresError, SweepInterrupted, run_claims
 from figures.spectrum_report import add_spectrum_command
 
 
@@ -33,6 +41,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except ValueError as error:
         parser.exit(2, f"mamlscape: error: {error}\n")
+    except CellFailuresError as error:
+        print(f"mamlscape: error: {error}", file=sys.stderr)
+        return 1
+    except SweepInterrupted as interrupt:
+        print(
+            f"mamlscape: interrupted: {interrupt.summary.describe()}; rerun the same command "
+            "to compute only the missing cells",
+            file=sys.stderr,
+        )
+        return 130
+    except KeyboardInterrupt:
+        print(
+            "mamlscape: interrupted; every finished cell is in the cache and a rerun of the same "
+            "command computes only the missing ones",
+            file=sys.stderr,
+        )
+        return 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +84,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     reproduce.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    where = reproduce.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: one per CPU core)",
+    )
+    where.add_argument("--serial", action="store_true", help="run cells one by one in-process")
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run cells on the Dask scheduler at ADDRESS, e.g. tcp://10.0.0.5:8786",
+    )
+    where.add_argument(
+        "--dask-local",
+        type=int,
+        default=None,
+        metavar="N",
+        help="start a Dask cluster of N single-threaded worker processes on 127.0.0.1",
+    )
+    reproduce.add_argument(
+        "--cells-per-task",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with Dask: send cells in batches of N per task, for cells of a few milliseconds",
+    )
     reproduce.set_defaults(handler=reproduce_command)
     add_spectrum_command(commands)
     return parser
@@ -69,12 +123,15 @@ def reproduce_command(args: argparse.Namespace) -> int:
     ids = None if args.claims is None else [i.strip() for i in args.claims.split(",") if i.strip()]
     claims = select(ids)
     out = checked_output_folder(args.out)
+    executor = checked_executor(
+        args.serial, args.jobs, args.scheduler, args.dask_local, args.cells_per_task
+    )
     print(
         f"mamlscape reproduce: {len(claims)} claims, scale={args.scale}, device={device}, "
-        f"writing to {out.resolve()}"
+        f"executor={executor.name}, writing to {out.resolve()}"
     )
     start = time.perf_counter()
-    outcomes = run_claims(claims, args.scale, out / "cache", device, progress=not args.no_progress)
+    outcomes = run_claims(claims, args.scale, out / "cache", device, not args.no_progress, executor)
     verdicts = write_report(out, claims, outcomes, args.scale, device)
     for claim in claims:
         cached = sum(outcome.cached for outcome in outcomes[claim.id])

@@ -98,6 +98,7 @@ def claim_entry(claim: Claim, verdict: Verdict, outcomes: list[CellOutcome]) -> 
                 "config_hash": outcome.entry.key,
                 "seed": outcome.cell.seed,
                 "seconds": outcome.seconds,
+                "environment": outcome.environment,
                 "result": outcome.result,
             }
             for outcome in outcomes

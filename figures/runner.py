@@ -1,10 +1,18 @@
 """Running claims: every cell once, results cached on disk, reruns reuse finished cells.
 
-``run_claims`` walks the cells of the selected claims, loads each finished
-cell from the cache and computes only the missing ones, with a tqdm bar over
-cells. Each computed cell is stored the moment it finishes, so an interrupted
-run loses at most the cell in flight. Configs that have a ``device`` field get
-the requested device.
+``run_claims`` loads each finished cell from the cache and hands only the
+missing ones to an executor (``figures.executors``: serial by default, a local
+process pool or a Dask cluster). Results stream back in completion order and
+each is stored the moment it arrives, in this process, with an atomic rename:
+a run killed at any moment loses only cells in flight, and a rerun computes
+only those. Outcomes come back in the claims' cell order whatever the
+completion order. Configs that have a ``device`` field get the requested
+device.
+
+A cell that raises does not stop the others: they finish and are stored, then
+:class:`CellFailuresError` names every failed cell. Ctrl-C stops the executor and
+raises :class:`SweepInterrupted` (a ``KeyboardInterrupt``) carrying a
+:class:`SweepSummary` of what is done.
 
 Example:
     >>> import tempfile, pathlib
@@ -20,8 +28,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import time
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +37,59 @@ from tqdm.auto import tqdm
 
 from figures.cache import CacheEntry, CellCache
 from figures.claims import Cell, Claim, check_scale
+from figures.executors import Executor, Job, SerialExecutor
 
 
 @dataclass(frozen=True)
 class CellOutcome:
-    """A cell, its result, how long it took when computed, and whether it came from the cache."""
+    """A cell, its result, how long it took, whether it came from the cache, and where it ran."""
 
     cell: Cell
     entry: CacheEntry
     result: dict[str, Any]
     seconds: float
     cached: bool
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """How many cells a run took from the cache, computed and stored, saw fail, or never ran."""
+
+    total: int
+    cached: int
+    computed: int
+    failed: int
+
+    @property
+    def not_run(self) -> int:
+        return self.total - self.cached - self.computed - self.failed
+
+    def describe(self) -> str:
+        return (
+            f"{self.computed} cells computed and stored, {self.cached} from the cache, "
+            f"{self.failed} failed, {self.not_run} not run, of {self.total}"
+        )
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; every cell finished before it is stored."""
+
+    def __init__(self, summary: SweepSummary) -> None:
+        super().__init__(summary.describe())
+        self.summary = summary
+
+
+class CellFailuresError(RuntimeError):
+    """Some cells raised; all the others are stored in the cache."""
+
+    def __init__(self, failures: list[str], summary: SweepSummary) -> None:
+        super().__init__(
+            f"{len(failures)} cells failed ({summary.describe()}; the stored cells are kept "
+            "and a rerun computes only the missing ones):\n  " + "\n  ".join(failures)
+        )
+        self.failures = failures
+        self.summary = summary
 
 
 def cells_of(claim: Claim, scale: str, device: str) -> list[Cell]:
@@ -53,33 +103,75 @@ def cells_of(claim: Claim, scale: str, device: str) -> list[Cell]:
     ]
 
 
+def experiment_name(claim: Claim) -> str:
+    return f"{claim.experiment.__module__}.{claim.experiment.__qualname__}"
+
+
 def run_claims(
     claims: list[Claim],
     scale: str,
     cache_dir: Path,
     device: str = "cpu",
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> dict[str, list[CellOutcome]]:
-    """Results of every cell of ``claims``, computing only those not already in ``cache_dir``."""
+    """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
     cache = CellCache(cache_dir)
-    plan = [(claim, cell) for claim in claims for cell in cells_of(claim, scale, device)]
-    outcomes: dict[str, list[CellOutcome]] = {claim.id: [] for claim in claims}
-    bar = tqdm(plan, desc="cells", unit="cell", disable=not progress)
-    for claim, cell in bar:
-        bar.set_postfix(claim=claim.id)
-        experiment = f"{claim.experiment.__module__}.{claim.experiment.__qualname__}"
-        entry = CacheEntry.for_cell(claim.id, experiment, cell.config, cell.seed)
+    plan = [
+        (claim, cell, CacheEntry.for_cell(claim.id, experiment_name(claim), cell.config, cell.seed))
+        for claim in claims
+        for cell in cells_of(claim, scale, device)
+    ]
+    outcomes: list[CellOutcome | None] = []
+    for _, cell, entry in plan:
         record = cache.load(entry)
-        if record is not None:
-            outcome = CellOutcome(cell, entry, record["result"], record["seconds"], cached=True)
-        else:
-            start = time.perf_counter()
-            result = claim.experiment(cell.config, cell.seed)
-            seconds = time.perf_counter() - start
-            result = cache.store(entry, result, seconds)
-            outcome = CellOutcome(cell, entry, result, seconds, cached=False)
-        outcomes[claim.id].append(outcome)
-    bar.close()
-    for problem in cache.problems:
-        print(f"cache: {problem}")
-    return outcomes
+        outcomes.append(
+            None
+            if record is None
+            else CellOutcome(
+                cell,
+                entry,
+                record["result"],
+                record["seconds"],
+                cached=True,
+                environment=record.get("environment", {}),
+            )
+        )
+    pending = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    jobs = [Job(plan[i][0].experiment, plan[i][1].config, plan[i][1].seed) for i in pending]
+    failures: list[str] = []
+
+    def summary() -> SweepSummary:
+        computed = sum(outcome is not None and not outcome.cached for outcome in outcomes)
+        return SweepSummary(len(plan), len(plan) - len(pending), computed, len(failures))
+
+    bar = tqdm(total=len(plan), initial=len(plan) - len(pending), unit="cell", disable=not progress)
+    try:
+        with closing((executor or SerialExecutor()).run(jobs)) as finished:
+            for done in finished:
+                claim, cell, entry = plan[pending[done.index]]
+                if done.error is not None:
+                    failures.append(
+                        f"{claim.id} seed {cell.seed} config {entry.key[:12]} "
+                        f"{entry.description['config']}: "
+                        f"{type(done.error).__name__}: {done.error}"
+                    )
+                else:
+                    result = cache.store(entry, done.result, done.seconds, done.environment)
+                    outcomes[pending[done.index]] = CellOutcome(
+                        cell, entry, result, done.seconds, False, done.environment or {}
+                    )
+                bar.set_postfix(claim=claim.id)
+                bar.update()
+    except KeyboardInterrupt as interrupt:
+        raise SweepInterrupted(summary()) from interrupt
+    finally:
+        bar.close()
+        for problem in cache.problems:
+            print(f"cache: {problem}")
+    if failures:
+        raise CellFailuresError(failures, summary())
+    grouped: dict[str, list[CellOutcome]] = {claim.id: [] for claim in claims}
+    for (claim, _, _), outcome in zip(plan, outcomes):
+        grouped[claim.id].append(outcome)
+    return grouped

@@ -1,4 +1,4 @@
-"""Claims S2 (Sign-MAML cost and accuracy) and L7 (hard vs easy image tasks): checks that can fail."""
+"""Claims S2 (Sign-MAML cost, accuracy) and L7 (hard vs easy image tasks): checks that can fail."""
 
 from __future__ import annotations
 
@@ -14,13 +14,20 @@ from figures.sign_maml import SignMamlConfig, sign_maml_check, sign_maml_experim
 
 def s2_result(sign_cost: float, sign_accuracy: float) -> dict:
     def numbers(cost: float, accuracy: float) -> dict:
-        return {"seconds_per_iteration": cost, "inner_lr": 0.1,
-                "accuracy": {"5": {"mean": accuracy, "half_width": 0.01}}}
+        return {
+            "seconds_per_iteration": cost,
+            "inner_lr": 0.1,
+            "accuracy": {"5": {"mean": accuracy, "half_width": 0.01}},
+        }
 
-    return {"eval_step": "5", "algorithms": {
-        "maml": numbers(1.0, 0.95), "fo-maml": numbers(0.5, 0.90),
-        "sign-maml": numbers(sign_cost, sign_accuracy),
-    }}
+    return {
+        "eval_step": "5",
+        "algorithms": {
+            "maml": numbers(1.0, 0.95),
+            "fo-maml": numbers(0.5, 0.90),
+            "sign-maml": numbers(sign_cost, sign_accuracy),
+        },
+    }
 
 
 def test_s2_check_needs_fo_cost_and_fo_accuracy():
@@ -30,10 +37,12 @@ def test_s2_check_needs_fo_cost_and_fo_accuracy():
 
 
 def l7_result(gain_difference: float, hard_training: float) -> dict:
-    return {"differences": {
-        "gain_hard_minus_gain_easy": {"mean": gain_difference, "half_width": 0.02},
-        "hard_trained_minus_easy_trained": {"mean": hard_training, "half_width": 0.02},
-    }}
+    return {
+        "differences": {
+            "gain_hard_minus_gain_easy": {"mean": gain_difference, "half_width": 0.02},
+            "hard_trained_minus_easy_trained": {"mean": hard_training, "half_width": 0.02},
+        }
+    }
 
 
 def test_l7_check_is_three_valued():
@@ -54,16 +63,20 @@ def run(experiment, config) -> list[dict]:
 def test_s2_flips_when_sign_maml_takes_fo_maml_step_size():
     """A sign step moves every weight by α: with FO-MAML's α = 0.4 adaptation wrecks the net."""
     right = SignMamlConfig(setup=SMALL, timing_rounds=3)
-    wrong = replace(right, roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4),
-                                  ("sign-maml", "sign-maml", 0.4)))
+    wrong = replace(
+        right,
+        roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4), ("sign-maml", "sign-maml", 0.4)),
+    )
     assert sign_maml_check(run(sign_maml_experiment, wrong)).status == "FAIL"
 
 
 @pytest.mark.slow
 def test_s2_flips_when_maml_stands_in_for_sign_maml():
     right = SignMamlConfig(setup=replace(SMALL, iterations=20, test_tasks=50), timing_rounds=5)
-    maml_as_sign = replace(right, roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4),
-                                         ("sign-maml", "maml", 0.4)))
+    maml_as_sign = replace(
+        right,
+        roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4), ("sign-maml", "maml", 0.4)),
+    )
     verdict = sign_maml_check(run(sign_maml_experiment, maml_as_sign))
     assert verdict.status == "FAIL" and "of MAML" in verdict.reason
 

@@ -1,0 +1,308 @@
+"""The bad-input audit: every kind of bad input, across the CLI and the Python API, in one table.
+
+Each row is a kind of mistake, a function that makes it and returns the message the user
+sees (an exception's text, or the CLI's stderr), and what that message must say: what is
+wrong, where, and how to fix it. One test per kind. Error paths that live elsewhere are
+reused here, not copied.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from sweep_claims import FailConfig, claim_of, fail_experiment
+
+from algorithms import MLP, DivergenceError, load_checkpoint, make, mse, parameters_of, train
+from algorithms import save_checkpoint as save
+from figures.cache import CacheEntry
+from figures.claims import Cell, check_scale
+from figures.cli import main
+from figures.executors import DaskExecutor, ProcessExecutor
+from figures.runner import CellFailuresError, run_claims
+from figures.sweep import Sweep
+from figures.task_landscape import GainGridConfig
+from synthetic import (
+    FewShotTasks,
+    ImageClasses,
+    LinearTaskMixture,
+    SinusoidTasks,
+    TaskCluster,
+    load_omniglot,
+)
+
+
+def raised(error: type[BaseException], make_it: Callable[[], object]) -> str:
+    """The message of the ``error`` that ``make_it()`` raises."""
+    with pytest.raises(error) as caught:
+        make_it()
+    return str(caught.value)
+
+
+def cli_error(tmp_path: Path, capsys: pytest.CaptureFixture, *argv: str) -> str:
+    """``mamlscape reproduce ARGV``'s stderr, after checking it exits with status 2."""
+    with pytest.raises(SystemExit) as stop:
+        main(["reproduce", "--scale", "smoke", "--out", str(tmp_path / "out"), *argv])
+    assert stop.value.code == 2
+    return capsys.readouterr().err
+
+
+def images(classes: int, drawings: int) -> ImageClasses:
+    names = tuple(f"alphabet/c{i}" for i in range(classes))
+    return ImageClasses(torch.zeros(classes, drawings, 1, 4, 4, dtype=torch.uint8), names, names)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def diverging_training() -> None:
+    model = MLP((1, 16, 16, 1))
+    train(
+        make("maml", model, mse, inner_lr=1e6),
+        parameters_of(model),
+        lambda g: SinusoidTasks().sample(10, g),
+        40,
+        torch.Generator().manual_seed(0),
+        check_every=5,
+        progress=False,
+    )
+
+
+def checkpoint_of_another_model(tmp_path: Path) -> None:
+    path = tmp_path / "mlp.pt"
+    model = MLP((1, 4, 1))
+    save(path, model, parameters_of(model))
+    load_checkpoint(path, torch.nn.Sequential(torch.nn.Linear(1, 1)))
+
+
+def corrupt_file(path: Path, text: bytes) -> Path:
+    path.write_bytes(text)
+    return path
+
+
+def truncated_cache_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> str:
+    claim = claim_of("A0", [Cell(FailConfig(), 0)], fail_experiment)
+    run_claims([claim], "smoke", tmp_path, progress=False)
+    (path,) = tmp_path.rglob("*.json")
+    path.write_text(path.read_text()[:20])
+    outcomes = run_claims([claim], "smoke", tmp_path, progress=False)
+    assert not outcomes["A0"][0].cached and outcomes["A0"][0].result == {"seed": 0}
+    return capsys.readouterr().out
+
+
+def failing_cell(tmp_path: Path) -> None:
+    cells = [Cell(FailConfig(), 0), Cell(FailConfig(fail=True), 1)]
+    run_claims([claim_of("A1", cells, fail_experiment)], "smoke", tmp_path, progress=False)
+
+
+def unreachable_scheduler(tmp_path: Path, capsys: pytest.CaptureFixture) -> str:
+    start = time.monotonic()
+    message = cli_error(tmp_path, capsys, "--scheduler", f"tcp://127.0.0.1:{closed_port()}")
+    assert time.monotonic() - start < 10
+    return message
+
+
+def from_cli(*argv: str) -> Callable[[Path, pytest.CaptureFixture], str]:
+    def run(tmp_path: Path, capsys: pytest.CaptureFixture) -> str:
+        return cli_error(tmp_path, capsys, *argv)
+
+    return run
+
+
+def from_api(error: type[BaseException], make_it: Callable[[Path], object]):
+    return lambda tmp_path, capsys: raised(error, lambda: make_it(tmp_path))
+
+
+def blocked_output(tmp_path: Path, capsys: pytest.CaptureFixture) -> str:
+    (tmp_path / "a-file").write_text("")
+    return cli_error(tmp_path, capsys, "--out", str(tmp_path / "a-file" / "sub"))
+
+
+def non_pd_cluster() -> TaskCluster:
+    return TaskCluster(1.0, torch.tensor([[1.0, 2.0], [2.0, 1.0]]), torch.zeros(2))
+
+
+KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
+    "unknown claim id": (
+        from_cli("--claims", "L1,X9"),
+        r"unknown claim ids \['X9'\]; known ids are \[",
+    ),
+    "unknown scale": (
+        from_api(ValueError, lambda _: check_scale("huge")),
+        r"scale must be one of \('smoke', 'quick', 'paper'\), got 'huge'",
+    ),
+    "unknown algorithm": (
+        from_api(ValueError, lambda _: make("mamll", MLP((1, 4, 1)), mse, 0.1)),
+        r"unknown algorithm 'mamll'; choose one of \['maml'",
+    ),
+    "zero inner step size": (
+        from_api(ValueError, lambda _: make("maml", MLP((1, 4, 1)), mse, inner_lr=0.0)),
+        r"inner_lr must be > 0, got 0.0",
+    ),
+    "negative outer step size": (
+        from_api(
+            ValueError,
+            lambda _: train(
+                make("maml", MLP((1, 4, 1)), mse, 0.1),
+                parameters_of(MLP((1, 4, 1))),
+                lambda g: None,
+                1,
+                torch.Generator(),
+                outer_lr=-1.0,
+            ),
+        ),
+        r"outer_lr must be > 0, got -1.0",
+    ),
+    "zero inner steps": (
+        from_api(ValueError, lambda _: make("maml", MLP((1, 4, 1)), mse, 0.1, inner_steps=0)),
+        r"inner_steps must be an integer >= 1, got 0",
+    ),
+    "zero support size": (
+        from_api(ValueError, lambda _: SinusoidTasks(support_size=0)),
+        r"support_size must be an integer >= 1, got 0",
+    ),
+    "probabilities not summing to 1": (
+        from_api(
+            ValueError,
+            lambda _: LinearTaskMixture(
+                [TaskCluster(0.5, 1.0, torch.zeros(2)), TaskCluster(0.6, 1.0, torch.zeros(2))]
+            ),
+        ),
+        r"sum to 1.1",
+    ),
+    "non-positive-definite covariance": (
+        from_api(ValueError, lambda _: non_pd_cluster()),
+        r"positive definite",
+    ),
+    "N-way larger than the classes": (
+        from_api(ValueError, lambda _: FewShotTasks(images(3, 4), ways=5, shots=1, queries=1)),
+        r"ways = 5 classes per task .* only 3 classes; lower ways",
+    ),
+    "K+Q larger than the drawings per class": (
+        from_api(ValueError, lambda _: FewShotTasks(images(6, 4), ways=5, shots=2, queries=3)),
+        r"shots \+ queries = 2 \+ 3 = 5 distinct drawings .* has 4 per class; lower shots",
+    ),
+    "missing data path": (
+        from_api(ValueError, lambda tmp: load_omniglot(tmp / "nowhere")),
+        r"Omniglot source .*nowhere does not exist; expected .* Give the path",
+    ),
+    "empty data folder": (
+        from_api(ValueError, lambda tmp: load_omniglot(tmp)),
+        r"expected .* under .*; found no PNG files",
+    ),
+    "corrupt data file": (
+        from_api(
+            ValueError, lambda tmp: load_omniglot(corrupt_file(tmp / "background.zip", b"PK?"))
+        ),
+        r"background.zip is not a readable zip .* Replace the file with a fresh copy",
+    ),
+    "checkpoint of another model": (
+        from_api(ValueError, checkpoint_of_another_model),
+        r"mlp.pt holds parameters of a MLP, not of the Sequential given",
+    ),
+    "corrupt checkpoint": (
+        from_api(
+            ValueError, lambda tmp: load_checkpoint(corrupt_file(tmp / "c.pt", b"\0"), MLP((1, 1)))
+        ),
+        r"c.pt is not a mamlscape checkpoint or is corrupt",
+    ),
+    "unwritable output folder": (
+        blocked_output,
+        r"cannot write to the output folder .*a-file/sub: .*; pick another --out",
+    ),
+    "not a torch device": (
+        from_cli("--device", "tpu9"),
+        r"--device 'tpu9' is not a torch device",
+    ),
+    "cuda without CUDA": (
+        from_cli("--device", "cuda"),
+        r"--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu",
+    ),
+    "NaN/Inf divergence": (
+        from_api(DivergenceError, lambda _: diverging_training()),
+        r"meta-loss became NaN/Inf at iteration \d+ with inner_lr=1e\+06 .*lower the step sizes",
+    ),
+    "unreachable scheduler": (
+        unreachable_scheduler,
+        r"cannot reach the Dask scheduler at tcp://127.0.0.1:\d+ within 5 s .*dask scheduler",
+    ),
+    "malformed scheduler address": (
+        from_cli("--scheduler", "localhost"),
+        r"--scheduler 'localhost' is not a Dask scheduler address; expected tcp://HOST:PORT",
+    ),
+    "zero local workers": (
+        from_cli("--jobs", "0"),
+        r"--jobs must be an integer >= 1, got 0",
+    ),
+    "zero Dask workers": (
+        from_cli("--dask-local", "0"),
+        r"--dask-local must be an integer >= 1, got 0",
+    ),
+    "zero cells per Dask task": (
+        from_cli("--dask-local", "2", "--cells-per-task", "0"),
+        r"--cells-per-task must be an integer >= 1, got 0",
+    ),
+    "two executors at once": (
+        from_cli("--serial", "--dask-local", "2"),
+        r"argument --dask-local: not allowed with argument --serial",
+    ),
+    "fork start method": (
+        from_api(ValueError, lambda _: ProcessExecutor(2, start_method="fork")),
+        r"start_method must be one of \('spawn', 'forkserver'\) \(fork is unsafe with torch\)",
+    ),
+    "Dask executor without a place to run": (
+        from_api(ValueError, lambda _: DaskExecutor()),
+        r"DaskExecutor needs exactly one of address= and local_workers=",
+    ),
+    "sweep over an unknown field": (
+        from_api(ValueError, lambda _: Sweep.over(GainGridConfig(), alpah=(1.0,))),
+        r"Sweep axis 'alpah': GainGridConfig has no field 'alpah'; its fields are \['mixture'",
+    ),
+    "sweep axis without values": (
+        from_api(ValueError, lambda _: Sweep.over(GainGridConfig(), alpha=())),
+        r"Sweep axis 'alpha' has no values; give at least one",
+    ),
+    "negative seed": (
+        from_api(ValueError, lambda _: Sweep.over(GainGridConfig(), seeds=(0, -1))),
+        r"Sweep.seeds must be distinct integers >= 0, got \(0, -1\)",
+    ),
+    "invalid value inside a swept config": (
+        from_api(ValueError, lambda _: Sweep.over(GainGridConfig(), **{"mixture.dim": (0,)})),
+        r"dim must be an integer >= 1, got 0",
+    ),
+    "cell config that is not a dataclass": (
+        from_api(ValueError, lambda _: CacheEntry.for_cell("X", "f", {"alpha": 1.0}, 0)),
+        r"a cell config must be a dataclass instance, got dict",
+    ),
+    "truncated cache file": (
+        truncated_cache_file,
+        r"cache: .*\.json: unreadable \(.*\); recomputed",
+    ),
+    "a cell that raises mid-sweep": (
+        from_api(CellFailuresError, failing_cell),
+        r"1 cells failed \(1 cells computed and stored, .*a rerun computes only the missing "
+        r"ones\):\n  A1 seed 1 config [0-9a-f]{12} .*FloatingPointError: the loss became NaN",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_bad_input_gets_a_clear_message(kind, tmp_path, capsys):
+    if kind == "cuda without CUDA" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    make_mistake, message = KINDS[kind]
+    text = make_mistake(tmp_path, capsys)
+    assert re.search(message, text, flags=re.DOTALL), text
+
+
+def test_the_audit_covers_at_least_twenty_kinds():
+    assert len(KINDS) >= 20
