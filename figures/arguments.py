@@ -74,3 +74,13 @@ def checked_executor(
     if jobs is not None:
         require_count("--jobs", jobs)
     return ProcessExecutor(jobs)
+
+
+def checked_data_path(path: Path) -> Path:
+    """``path``, refusing one that does not exist (data is never downloaded)."""
+    if not path.exists():
+        raise ValueError(
+            f"--omniglot {path} does not exist; give the folder holding <Alphabet>/characterNN/ "
+            "or a zip such as images_background.zip"
+        )
+    return path

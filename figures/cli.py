@@ -1,6 +1,7 @@
 """The ``mamlscape`` command.
 
     mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|paper] [--out DIR] [--device cpu|cuda]
+                        [--omniglot PATH]
                         [--jobs N | --serial | --scheduler tcp://HOST:8786 | --dask-local N]
                         [--cells-per-task N]
     mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
@@ -26,7 +27,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from figures.arguments import checked_device, checked_executor, checked_output_folder
+from figures.arguments import (
+    checked_data_path,
+    checked_device,
+    checked_executor,
+    checked_output_folder,
+)
 from figures.catalogue import claim_ids
 from figures.claims import SCALES, select
 from figures.report import write_report
@@ -83,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the report and the cell cache (created if missing)",
     )
     reproduce.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    reproduce.add_argument(
+        "--omniglot",
+        type=Path,
+        default=None,
+        help="Omniglot folder or zip for the few-shot claims (default: glyphs)",
+    )
     reproduce.add_argument("--no-progress", action="store_true", help="hide progress bars")
     where = reproduce.add_mutually_exclusive_group()
     where.add_argument(
@@ -131,7 +143,10 @@ def reproduce_command(args: argparse.Namespace) -> int:
         f"executor={executor.name}, writing to {out.resolve()}"
     )
     start = time.perf_counter()
-    outcomes = run_claims(claims, args.scale, out / "cache", device, not args.no_progress, executor)
+    omniglot = None if args.omniglot is None else str(checked_data_path(args.omniglot).resolve())
+    outcomes = run_claims(
+        claims, args.scale, out / "cache", device, not args.no_progress, executor, omniglot
+    )
     verdicts = write_report(out, claims, outcomes, args.scale, device)
     for claim in claims:
         cached = sum(outcome.cached for outcome in outcomes[claim.id])

@@ -50,6 +50,7 @@ class HardnessConfig:
 
     setup: FewShotSetup = field(default_factory=FewShotSetup)
     inner_lr: float = 0.4
+    omniglot: str | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -57,7 +58,7 @@ class HardnessConfig:
 
 
 def hardness_experiment(config: HardnessConfig, seed: int) -> dict:
-    setup = replace(config.setup, device=config.device)
+    setup = replace(config.setup, device=config.device, omniglot=config.omniglot)
     splits = setup.splits()
     step = max(setup.eval_steps)
     per_task: dict[str, torch.Tensor] = {}

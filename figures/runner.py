@@ -92,15 +92,24 @@ class CellFailuresError(RuntimeError):
         self.summary = summary
 
 
-def cells_of(claim: Claim, scale: str, device: str) -> list[Cell]:
-    """The claim's cells at ``scale``, placed on ``device`` where the config has a device."""
-    cells = claim.cells(check_scale(scale))
+def cells_of(claim: Claim, scale: str, device: str, omniglot: str | None = None) -> list[Cell]:
+    """The claim's cells at ``scale``, with the run's options filled into the configs.
+
+    A run option (``device``; ``omniglot``, a data path) goes into every config
+    that declares a field of that name; an option left ``None`` changes nothing.
+    """
+    options = {"device": device, "omniglot": omniglot}
     return [
-        Cell(dataclasses.replace(cell.config, device=device), cell.seed)
-        if any(f.name == "device" for f in dataclasses.fields(cell.config))
-        else cell
-        for cell in cells
+        Cell(with_options(cell.config, options), cell.seed)
+        for cell in claim.cells(check_scale(scale))
     ]
+
+
+def with_options(config: Any, options: dict[str, Any]) -> Any:
+    """``config`` with each non-``None`` option whose name is one of its fields."""
+    names = {f.name for f in dataclasses.fields(config)}
+    chosen = {name: value for name, value in options.items() if name in names and value is not None}
+    return dataclasses.replace(config, **chosen) if chosen else config
 
 
 def experiment_name(claim: Claim) -> str:
@@ -114,13 +123,14 @@ def run_claims(
     device: str = "cpu",
     progress: bool = True,
     executor: Executor | None = None,
+    omniglot: str | None = None,
 ) -> dict[str, list[CellOutcome]]:
     """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
     cache = CellCache(cache_dir)
     plan = [
         (claim, cell, CacheEntry.for_cell(claim.id, experiment_name(claim), cell.config, cell.seed))
         for claim in claims
-        for cell in cells_of(claim, scale, device)
+        for cell in cells_of(claim, scale, device, omniglot)
     ]
     outcomes: list[CellOutcome | None] = []
     for _, cell, entry in plan:

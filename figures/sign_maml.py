@@ -56,6 +56,7 @@ class SignMamlConfig:
         ("sign-maml", "sign-maml", 0.01),
     )
     timing_rounds: int = 10
+    omniglot: str | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -63,7 +64,7 @@ class SignMamlConfig:
 
 
 def sign_maml_experiment(config: SignMamlConfig, seed: int) -> dict:
-    setup = replace(config.setup, device=config.device)
+    setup = replace(config.setup, device=config.device, omniglot=config.omniglot)
     splits = setup.splits()
     train_tasks, test_tasks = setup.tasks(splits.train), setup.tasks(splits.test)
     fixed = train_tasks.sample(setup.meta_batch, torch.Generator(config.device).manual_seed(seed))

@@ -86,3 +86,36 @@ def test_l7_does_not_pass_when_alphabets_share_no_strokes():
     """Without shared strokes within- and between-alphabet tasks are alike: no PASS."""
     config = HardnessConfig(setup=replace(SMALL, glyph_sharing=0.0))
     assert hardness_check(run(hardness_experiment, config)).status != "PASS"
+
+
+def test_omniglot_path_reaches_the_few_shot_cells_only(tmp_path):
+    from figures.catalogue import claim_ids  # noqa: F401  (registers every family)
+    from figures.claims import select
+    from figures.runner import cells_of
+
+    claims = {claim.id: claim for claim in select(["L1", "S2"])}
+    l1, s2 = claims["L1"], claims["S2"]
+    assert [c.config.omniglot for c in cells_of(s2, "quick", "cpu", str(tmp_path))] == [
+        str(tmp_path)
+    ]
+    assert [c.config.omniglot for c in cells_of(s2, "quick", "cpu")] == [None]
+    assert cells_of(l1, "quick", "cpu", str(tmp_path))[0].config == l1.cells("quick")[0].config
+
+
+def test_missing_omniglot_path_is_refused(tmp_path, capsys):
+    from figures.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(
+            [
+                "reproduce",
+                "--claims",
+                "S2",
+                "--out",
+                str(tmp_path / "out"),
+                "--omniglot",
+                str(tmp_path / "nowhere.zip"),
+            ]
+        )
+    assert stop.value.code == 2
+    assert "nowhere.zip does not exist" in capsys.readouterr().err
