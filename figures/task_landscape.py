@@ -306,6 +306,23 @@ def training_gap(simulated: list[dict[str, Any]]) -> tuple[bool, str]:
     return True, f"trained gains within {worst:.1%} of the minimisers'"
 
 
+def plot_simulated_gains(
+    axis: plt.Axes, simulated: list[dict[str, Any]], x_key: str, label: str | None = None
+) -> None:
+    """Simulated gains with their 95% intervals, as black squares at ``cell[x_key]``."""
+    for index, cell in enumerate(simulated):
+        gain = cell["simulated_gain"]
+        axis.errorbar(
+            cell[x_key],
+            gain["mean"],
+            yerr=gain["half_width"],
+            color="k",
+            marker="s",
+            capsize=3,
+            label=label if index == 0 else None,
+        )
+
+
 def split(results: Results) -> tuple[list[dict], list[dict]]:
     grids = [r for r in results if r["kind"] == "grid"]
     simulated = [r for r in results if r["kind"] == "simulated"]
@@ -343,16 +360,7 @@ def equal_hardness_figure(results: Results) -> Figure:
     for grid in grids:
         for spread, row in zip(grid["hard_spreads"], grid["gain"]):
             axis.plot(grid["distances"], row, marker="o", label=f"closed form, R_H={spread}")
-    for cell in simulated:
-        axis.errorbar(
-            cell["distance"],
-            cell["simulated_gain"]["mean"],
-            yerr=cell["simulated_gain"]["half_width"],
-            color="k",
-            marker="s",
-            capsize=3,
-            label="trained + simulated",
-        )
+    plot_simulated_gains(axis, simulated, "distance", label="trained + simulated")
     axis.axhline(1.0, color="grey", linewidth=0.8)
     axis.set(
         xlabel="centre distance D",
@@ -430,15 +438,7 @@ def growth_figure(results: Results) -> Figure:
                 marker=".",
                 label=f"closed form, R_H={spread}, m={finite['samples']}",
             )
-    for cell in simulated:
-        lines.errorbar(
-            cell["distance"],
-            cell["simulated_gain"]["mean"],
-            yerr=cell["simulated_gain"]["half_width"],
-            color="k",
-            marker="s",
-            capsize=3,
-        )
+    plot_simulated_gains(lines, simulated, "distance")
     lines.set(
         xlabel="centre distance D",
         ylabel="E_NAL / E_MAML",
@@ -512,15 +512,7 @@ def collapse_figure(results: Results) -> Figure:
     axis.plot(list(finite), list(finite.values()), marker="o", label="closed form")
     axis.axhline(sweep["gain"]["inf"], color="C0", linestyle=":", label="exact gradients (m = ∞)")
     axis.axvline(sweep["dim"], color="grey", linestyle="--", label="m = d")
-    for cell in (r for r in results if r["kind"] == "simulated"):
-        axis.errorbar(
-            cell["samples"],
-            cell["simulated_gain"]["mean"],
-            yerr=cell["simulated_gain"]["half_width"],
-            color="k",
-            marker="s",
-            capsize=3,
-        )
+    plot_simulated_gains(axis, [r for r in results if r["kind"] == "simulated"], "samples")
     axis.set(
         xscale="log",
         xlabel="inner-step samples m",
