@@ -224,3 +224,15 @@ def test_convergence_results_carry_curves_and_units(trained):
 def test_bad_config_values_raise_naming_the_field(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_a2_directions_that_differ_with_the_step_size_are_inconclusive():
+    degrading = trend_results({1: [2.0, 2.1, 2.0], 20: [2.5, 2.6, 2.55]})
+    improving = trend_results({1: [3.0, 3.1, 3.0], 20: [2.1, 2.2, 2.15]})
+    for result in degrading:
+        result["inner_lr"] = 0.5
+    for result in improving:
+        result["inner_lr"] = 0.075
+    verdict = degradation_check(degrading + improving)
+    assert verdict.status == "INCONCLUSIVE" and "depends on the inner step size" in verdict.reason
+    assert degradation_check(degrading).status == "PASS"
