@@ -69,7 +69,7 @@ from analysis import HessianOperator, extreme_eigenvalues, interpolation, sam_sh
 from analysis.statistics import MeanInterval, mean_interval
 from figures.claims import Cell, Claim, Results, Verdict, register
 from figures.timing import interleaved_seconds
-from synthetic import FewShotTasks, GlyphAlphabets, SinusoidTasks
+from synthetic import FewShotTasks, GlyphAlphabets, SinusoidTasks, load_omniglot
 from synthetic.class_splits import ClassSplits, check_disjoint
 from synthetic.validation import require_count, require_non_negative, require_positive
 
@@ -294,7 +294,8 @@ def flatness_cells(scale: str) -> list[Cell]:
 
 @dataclass(frozen=True)
 class FewShotConfig:
-    """Meta-train each algorithm on glyph alphabets; score on held-out alphabets.
+    """Meta-train each algorithm on glyph alphabets (or Omniglot, ``omniglot=PATH``);
+    score on held-out alphabets.
 
     ``roles`` maps each role to the algorithm trained for it; a wrong variant in
     a role is how the tests check that the verdict can flip.
@@ -314,6 +315,7 @@ class FewShotConfig:
     inner_lr: float = 0.4
     outer_lr: float = 1e-3
     test_tasks: int = 200
+    omniglot: str | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -334,12 +336,13 @@ class FewShotConfig:
 def few_shot_experiment(config: FewShotConfig, seed: int) -> dict[str, Any]:
     """Train every role's algorithm from one initialisation; accuracy on unseen alphabets."""
     device = config.device
-    glyphs = GlyphAlphabets(
-        alphabets=config.alphabets, characters=config.characters, drawings=config.drawings
-    )
-    splits = ClassSplits.by_group(
-        glyphs.render(), SPLIT_FRACTIONS, torch.Generator().manual_seed(seed)
-    )
+    if config.omniglot is None:
+        data = GlyphAlphabets(
+            alphabets=config.alphabets, characters=config.characters, drawings=config.drawings
+        ).render()
+    else:
+        data = load_omniglot(config.omniglot)
+    splits = ClassSplits.by_group(data, SPLIT_FRACTIONS, torch.Generator().manual_seed(seed))
     check_disjoint(train=splits.train, test=splits.test)  # meta-test classes never meta-trained
     train_tasks = FewShotTasks(splits.train, config.ways, config.shots, config.queries)
     test_tasks = FewShotTasks(splits.test, config.ways, config.shots, config.queries)

@@ -93,11 +93,11 @@ def test_omniglot_path_reaches_the_few_shot_cells_only(tmp_path):
     from figures.claims import select
     from figures.runner import cells_of
 
-    claims = {claim.id: claim for claim in select(["L1", "S2"])}
+    claims = {claim.id: claim for claim in select(["L1", "S2", "L7", "H2"])}
     l1, s2 = claims["L1"], claims["S2"]
-    assert [c.config.omniglot for c in cells_of(s2, "quick", "cpu", str(tmp_path))] == [
-        str(tmp_path)
-    ]
+    for claim_id in ("S2", "L7", "H2"):
+        cells = cells_of(claims[claim_id], "quick", "cpu", str(tmp_path))
+        assert {c.config.omniglot for c in cells} == {str(tmp_path)}, claim_id
     assert [c.config.omniglot for c in cells_of(s2, "quick", "cpu")] == [None]
     assert cells_of(l1, "quick", "cpu", str(tmp_path))[0].config == l1.cells("quick")[0].config
 
