@@ -131,3 +131,43 @@ class AgnosticStep:
             batch_dims=1,
         )
         return perturbed_gradient_step(loss_of, params, perturbation, names, lr, create_graph)
+
+
+@dataclass(frozen=True)
+class AgnosticOuterStep:
+    """Agnostic-SAM as an outer step (registry name ``agnostic-sam``).
+
+    Of the B tasks ``train`` samples, every ``stride``-th (about 1/stride of
+    them) forms the validation batch and the others the training batch; then
+    ``agnostic_sam_step`` on the two. The objective must offer
+    ``tasks(index)`` (``algorithms.outer_steps.BatchObjective`` does).
+    """
+
+    rho: float = 0.05
+    weight: float = DEFAULT_WEIGHT
+    stride: int = 4
+
+    def __post_init__(self) -> None:
+        require_non_negative("rho", self.rho)
+        require_non_negative("weight", self.weight)
+        require_count("stride", self.stride, minimum=2)
+
+    def __call__(
+        self, objective: Objective, params: Params, optimizer: torch.optim.Optimizer
+    ) -> torch.Tensor:
+        if not hasattr(objective, "tasks"):
+            raise ValueError(
+                "agnostic-sam needs an objective it can split by tasks (a BatchObjective, "
+                "as algorithms.train passes); got a plain callable"
+            )
+        num_tasks = objective.batch.num_tasks
+        if num_tasks < 2:
+            raise ValueError(
+                f"agnostic-sam splits each batch into training and validation tasks; it needs "
+                f"a meta-batch of at least 2 tasks, got {num_tasks}"
+            )
+        is_validation = torch.arange(num_tasks) % self.stride == self.stride - 1
+        is_validation[-1] = True
+        training = objective.tasks((~is_validation).nonzero().flatten())
+        validation = objective.tasks(is_validation.nonzero().flatten())
+        return agnostic_sam_step(training, validation, params, optimizer, self.rho, self.weight)

@@ -18,13 +18,33 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
 
 from algorithms.params import Params
+from synthetic.task_batch import TaskBatch
 
 Objective = Callable[[Params], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class BatchObjective:
+    """The objective ``train`` hands an outer step: ``meta_loss(params, batch)``.
+
+    ``tasks(index)`` is the same objective on a sub-batch of the tasks, for
+    outer steps that need a second batch (Agnostic-SAM's validation batch).
+    """
+
+    meta_loss: Callable[[Params, TaskBatch], torch.Tensor]
+    batch: TaskBatch
+
+    def __call__(self, params: Params) -> torch.Tensor:
+        return self.meta_loss(params, self.batch)
+
+    def tasks(self, index: torch.Tensor) -> BatchObjective:
+        return BatchObjective(self.meta_loss, self.batch.select(index))
 
 
 class OuterStep(Protocol):

@@ -20,15 +20,16 @@ Sharpness-aware algorithms (``algorithms.sharpness_aware``, ``algorithms.agnosti
 | sharp-maml-efficient | SAM step, ρ_low             | SAM ascent, first-order ascent     |
 |                      |                             | pass, inner ε replayed at θ + ε    |
 | sharp-maml-agnostic  | Agnostic-SAM step, ρ_low, λ | optimiser                          |
+| agnostic-sam         | — (pooled objective, NAL)   | Agnostic-SAM, ρ_up, λ; validation  |
+|                      |                             | = every 4th task of the batch      |
 
 ``rho`` sets ρ_low and ρ_up together (the official Sharp-MAML code's single
 value); ``rho_low`` / ``rho_up`` set each alone and win over ``rho``. Defaults:
 ρ = 0.05 (SAM's), 0.5 for asam. The outer ε is a constant in every recipe; the
 inner ε is a constant unless ``perturbation="differentiated"`` (the official
 code's inner loop); the efficient recipe replays constant inner ε.
-``weight`` is Agnostic-SAM's λ (default 2). Agnostic-SAM as a plain optimiser
-needs two batches per step, which the one-objective outer step does not carry:
-it is ``algorithms.agnostic_sam.agnostic_sam_step``.
+``weight`` is Agnostic-SAM's λ (default 2). As a plain optimiser on two
+batches of your own choosing it is ``algorithms.agnostic_sam.agnostic_sam_step``.
 
 \\* NAL adapts nothing while it trains; at test time it gets the same
 adaptation as the others. \\*\\* sign has zero derivative, so the first-order
@@ -52,7 +53,7 @@ from typing import Any
 
 from torch import nn
 
-from algorithms.agnostic_sam import DEFAULT_WEIGHT, AgnosticStep
+from algorithms.agnostic_sam import DEFAULT_WEIGHT, AgnosticOuterStep, AgnosticStep
 from algorithms.inner_rules import sign_step
 from algorithms.learner import MetaLearner
 from algorithms.losses import LossFn
@@ -135,6 +136,10 @@ SHARPNESS_RECIPES: dict[str, Callable[[SharpnessSettings], dict[str, Any]]] = {
     "sharp-maml-both": lambda s: {"inner_rule": s.inner(), "outer_step": s.outer()},
     "sharp-maml-efficient": _efficient,
     "sharp-maml-agnostic": lambda s: {"inner_rule": AgnosticStep(s.rho_low, s.weight)},
+    "agnostic-sam": lambda s: {
+        "pooled_objective": True,
+        "outer_step": AgnosticOuterStep(s.rho_up, s.weight),
+    },
 }
 
 SHARPNESS_OPTIONS = ("rho", "rho_low", "rho_up", "perturbation", "weight")

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from algorithms.checkpoint import save_checkpoint
 from algorithms.learner import MetaLearner
+from algorithms.outer_steps import BatchObjective
 from algorithms.params import Params, detached
 from synthetic.task_batch import TaskBatch
 from synthetic.validation import require_count, require_positive
@@ -118,7 +119,7 @@ def train(
     for iteration in range(iterations):
         batch = sample_batch(generator)
         history[iteration] = learner.outer_step(
-            lambda p, batch=batch: learner.meta_loss(p, batch), params, optimizer
+            BatchObjective(learner.meta_loss, batch), params, optimizer
         )
         if scheduler is not None:
             scheduler.step()

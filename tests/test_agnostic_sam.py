@@ -102,3 +102,57 @@ def test_inner_rule_needs_an_example_loss():
 def test_bad_settings(options, message):
     with pytest.raises(ValueError, match=message):
         AgnosticStep(**options)
+
+
+def test_agnostic_sam_registry_learner_splits_every_fourth_task_for_validation():
+    """make("agnostic-sam") = agnostic_sam_step on (tasks 0,1,2,4,5,6) vs validation (3,7)."""
+    from algorithms import MLP, make, mse, parameters_of, train
+    from algorithms.agnostic_sam import agnostic_sam_step
+    from algorithms.outer_steps import BatchObjective
+    from synthetic import SinusoidTasks
+
+    torch.manual_seed(0)
+    model = MLP((1, 8, 1)).double()
+    learner = make("agnostic-sam", model, mse, 0.01, rho=0.1)
+    batch = SinusoidTasks().sample(8, torch.Generator().manual_seed(0), dtype=torch.float64)
+    by_registry, by_hand = parameters_of(model), parameters_of(model)
+    learner.outer_step(
+        BatchObjective(learner.meta_loss, batch),
+        by_registry,
+        torch.optim.SGD(by_registry.values(), lr=0.1),
+    )
+    agnostic_sam_step(
+        lambda p: learner.meta_loss(p, batch.select(torch.tensor([0, 1, 2, 4, 5, 6]))),
+        lambda p: learner.meta_loss(p, batch.select(torch.tensor([3, 7]))),
+        by_hand,
+        torch.optim.SGD(by_hand.values(), lr=0.1),
+        rho=0.1,
+        weight=2.0,
+    )
+    for name in by_hand:
+        torch.testing.assert_close(by_registry[name], by_hand[name], rtol=1e-13, atol=1e-15)
+    result = train(
+        learner,
+        parameters_of(model),
+        lambda g: SinusoidTasks().sample(8, g, torch.float64),
+        5,
+        torch.Generator().manual_seed(1),
+        progress=False,
+    )
+    assert len(result.losses) == 5
+
+
+def test_agnostic_sam_outer_step_refuses_what_it_cannot_split():
+    from algorithms import MLP, make, mse, parameters_of
+    from algorithms.outer_steps import BatchObjective
+    from synthetic import SinusoidTasks
+
+    model = MLP((1, 4, 1))
+    learner = make("agnostic-sam", model, mse, 0.01)
+    params = parameters_of(model)
+    optimizer = torch.optim.SGD(params.values(), lr=0.1)
+    with pytest.raises(ValueError, match="split by tasks"):
+        learner.outer_step(lambda p: p["layers.0.weight"].sum(), params, optimizer)
+    one_task = SinusoidTasks().sample(1, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="at least 2 tasks, got 1"):
+        learner.outer_step(BatchObjective(learner.meta_loss, one_task), params, optimizer)
