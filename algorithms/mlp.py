@@ -7,7 +7,8 @@ own weights, as one batched matrix product per layer,
     h_{l+1}[i] = σ(h_l[i] W_l[i]ᵀ + b_l[i])      (torch.baddbmm over the task axis),
 
 which on small networks is several times faster than ``vmap`` (per-operator
-overhead, not arithmetic, dominates at this size). The tests check that it
+overhead, not arithmetic, dominates at this size); layers of width 1 (the
+sinusoid net's first and last) run as broadcasts. The tests check that it
 gives the generic ``vmap(functional_call)`` path's outputs and gradients.
 
 Example:
@@ -68,13 +69,29 @@ class MLP(nn.Module):
         """Outputs ``[B, N, out]`` for inputs ``x [B, N, in]`` and parameters with a task axis B."""
         last = len(self.layers) - 1
         for index in range(len(self.layers)):
-            weight = params[f"layers.{index}.weight"].transpose(1, 2)
-            bias = params.get(f"layers.{index}.bias")
-            x = (
-                torch.bmm(x, weight)
-                if bias is None
-                else torch.baddbmm(bias.unsqueeze(1), x, weight)
+            x = batched_linear(
+                x, params[f"layers.{index}.weight"], params.get(f"layers.{index}.bias")
             )
             if index < last:
                 x = torch.relu(x)
         return x
+
+
+def batched_linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """x[i] W[i]ᵀ + b[i] for ``x [B, N, in]``, ``weight [B, out, in]``, ``bias [B, out]``.
+
+    A layer with one input is an outer product and one with one output a dot
+    product; both run as broadcasts, cheaper than a batched matrix product
+    with an inner or outer dimension of 1.
+    """
+    if weight.shape[2] == 1:
+        out = x * weight.transpose(1, 2)
+    elif weight.shape[1] == 1:
+        out = (x * weight).sum(dim=2, keepdim=True)
+    elif bias is not None:
+        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+    else:
+        return torch.bmm(x, weight.transpose(1, 2))
+    return out if bias is None else out + bias.unsqueeze(1)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from algorithms import MLP, make, mse, parameters_of
-from algorithms.forward import batched_forward
+from algorithms.forward import batched_forward, vmap_forward
 
 
 @pytest.mark.parametrize("algorithm", ["maml", "fo-maml", "anil", "nal", "sign-maml"])
@@ -25,3 +25,16 @@ def test_fast_and_generic_paths_agree(sinusoid_batch64, algorithm):
     )
     for a, b in zip(grads_fast, grads_generic):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(("widths", "bias"), [((3, 1), False), ((1, 4), True), ((3, 5, 2), False)])
+def test_every_layer_shape_matches_the_generic_path(widths, bias):
+    """Width-1 layers run as broadcasts, the others as batched matrix products: same numbers."""
+    model = MLP(widths, bias=bias, generator=torch.Generator().manual_seed(0)).double()
+    params = {k: v.expand(4, *v.shape) for k, v in parameters_of(model).items()}
+    x = torch.randn(
+        4, 6, widths[0], generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
+    torch.testing.assert_close(
+        model.batched_forward(params, x), vmap_forward(model)(params, x), rtol=1e-13, atol=1e-14
+    )
