@@ -119,3 +119,11 @@ class FewShotSetup:
         return evaluate_accuracy(
             learner, params, tasks.sample, generator, self.test_tasks, self.eval_steps
         )
+
+
+SCALED_SETUPS = {
+    "smoke": FewShotSetup(filters=8, iterations=20, test_tasks=100),
+    "quick": FewShotSetup(),
+    "paper": FewShotSetup(filters=64, meta_batch=32, iterations=60000),
+}
+"""The few-shot set-up of each scale, shared by the image claims (S2, L7)."""

@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 
 from analysis.statistics import mean_interval
 from figures.claims import Cell, Claim, Results, Verdict, register
-from figures.fewshot import FewShotSetup
+from figures.fewshot import SCALED_SETUPS, FewShotSetup
 from synthetic.validation import require_positive
 
 PAPER = "Collins, Mokhtari, Shakkottai 2022 (arXiv 2010.14672), §5"
@@ -143,12 +143,7 @@ def hardness_figure(results: Results) -> Figure:
 
 
 def hardness_cells(scale: str) -> list[Cell]:
-    setups = {
-        "smoke": FewShotSetup(filters=8, iterations=20, test_tasks=100),
-        "quick": FewShotSetup(),
-        "paper": FewShotSetup(filters=64, meta_batch=32, iterations=60000),
-    }
-    return [Cell(HardnessConfig(setup=setups[scale]), 0)]
+    return [Cell(HardnessConfig(setup=SCALED_SETUPS[scale]), 0)]
 
 
 L7 = register(

@@ -35,7 +35,7 @@ import torch
 from matplotlib.figure import Figure
 
 from figures.claims import Cell, Claim, Results, Verdict, register
-from figures.fewshot import FewShotSetup
+from figures.fewshot import SCALED_SETUPS, FewShotSetup
 from figures.timing import interleaved_seconds
 from synthetic.validation import require_count
 
@@ -143,12 +143,7 @@ def sign_maml_figure(results: Results) -> Figure:
 
 
 def sign_maml_cells(scale: str) -> list[Cell]:
-    setups = {
-        "smoke": FewShotSetup(filters=8, iterations=20, test_tasks=100),
-        "quick": FewShotSetup(),
-        "paper": FewShotSetup(filters=64, meta_batch=32, iterations=60000),
-    }
-    return [Cell(SignMamlConfig(setup=setups[scale]), 0)]
+    return [Cell(SignMamlConfig(setup=SCALED_SETUPS[scale]), 0)]
 
 
 S2 = register(
