@@ -72,13 +72,19 @@ def test_s2_flips_when_sign_maml_takes_fo_maml_step_size():
 
 @pytest.mark.slow
 def test_s2_flips_when_maml_stands_in_for_sign_maml():
-    right = SignMamlConfig(setup=replace(SMALL, iterations=20, test_tasks=50), timing_rounds=5)
+    """MAML timed in Sign-MAML's place trips a cost bound.
+
+    Which bound trips first depends on machine noise (MAML costs ≈1.5× FO-MAML
+    at this size, and ×1.0 of itself), so the test asks for a cost failure,
+    not a particular one.
+    """
+    right = SignMamlConfig(setup=replace(SMALL, iterations=20, test_tasks=50), timing_rounds=15)
     maml_as_sign = replace(
         right,
         roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4), ("sign-maml", "maml", 0.4)),
     )
     verdict = sign_maml_check(run(sign_maml_experiment, maml_as_sign))
-    assert verdict.status == "FAIL" and "of MAML" in verdict.reason
+    assert verdict.status == "FAIL" and "Sign-MAML costs" in verdict.reason
 
 
 @pytest.mark.slow
