@@ -35,7 +35,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -44,13 +45,15 @@ from torch import nn
 from algorithms.forward import BatchedForward, batched_forward
 from algorithms.inner_rules import ExampleLoss, InnerRule, gradient_step
 from algorithms.losses import LossFn, per_task_loss
-from algorithms.outer_steps import OuterStep, optimizer_step
+from algorithms.mlp_meta_gradient import covers, mlp_meta_gradient
+from algorithms.outer_steps import OuterStep, autograd_value_and_gradient, optimizer_step
 from algorithms.params import Params, check_params, detached
 from algorithms.selection import Selection, adapted_names
 from synthetic.task_batch import TaskBatch
 from synthetic.validation import require_count, require_positive
 
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+META_GRADIENT_PATHS = ("auto", "autograd")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class MetaLearner:
         outer_step: the outer step, see ``algorithms.outer_steps``.
         forward_path: ``"auto"`` (the model's own ``batched_forward`` if it has
             one) or ``"vmap"`` (always the generic path); see ``algorithms.forward``.
+        meta_gradient_path: how :meth:`meta_gradient` (and so ``train``) gets ∇F:
+            ``"auto"`` (hand-written passes where they apply, see
+            ``algorithms.mlp_meta_gradient``; autograd elsewhere) or
+            ``"autograd"`` (always autograd on :meth:`meta_loss`, e.g. to compare
+            bit for bit with a learner that has no hand-written passes).
         name: a label for reports.
     """
 
@@ -82,10 +90,12 @@ class MetaLearner:
     pooled_objective: bool = False
     outer_step: OuterStep = optimizer_step
     forward_path: str = "auto"
+    meta_gradient_path: str = "auto"
     name: str = "custom"
     adapted: tuple[str, ...] = field(init=False)
     _forward: BatchedForward = field(init=False, repr=False)
     _task_loss: LossFn = field(init=False, repr=False)
+    _hand_written: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, nn.Module):
@@ -99,6 +109,18 @@ class MetaLearner:
         object.__setattr__(self, "adapted", adapted_names(self.model, self.adapt_selection))
         object.__setattr__(self, "_forward", batched_forward(self.model, self.forward_path))
         object.__setattr__(self, "_task_loss", per_task_loss(self.loss_fn))
+        if self.meta_gradient_path not in META_GRADIENT_PATHS:
+            raise ValueError(
+                f"meta_gradient_path must be one of {META_GRADIENT_PATHS}, "
+                f"got {self.meta_gradient_path!r}"
+            )
+        hand_written = (
+            self.meta_gradient_path == "auto"
+            and self.forward_path == "auto"
+            and not self.pooled_objective
+            and covers(self.model, self.loss_fn, self.inner_rule, self.adapted)
+        )
+        object.__setattr__(self, "_hand_written", hand_written)
 
     def predict(self, task_params: Params, x: torch.Tensor) -> torch.Tensor:
         """The model's outputs for inputs ``x [B, N, ...]`` under task-batched parameters."""
@@ -106,16 +128,8 @@ class MetaLearner:
 
     def task_losses(self, task_params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-task losses ``[B]``: L_i(θ_i) on ``x [B, N, ...]``, ``y [B, N, ...]``."""
-        try:
+        with _shape_errors_explained(self.model, x, y):
             return self._task_loss(self._forward(task_params, x), y)
-        except RuntimeError as error:
-            if not _is_shape_error(error):
-                raise
-            raise ValueError(
-                f"{type(self.model).__name__} could not run on x of shape {tuple(x.shape)} with "
-                f"targets y of shape {tuple(y.shape)} (leading axes: tasks, examples); check the "
-                f"data against the model's input and output sizes. torch said: {error}"
-            ) from error
 
     def adapt(
         self,
@@ -167,6 +181,20 @@ class MetaLearner:
             return self.task_losses(self._broadcast(params, batch.num_tasks), x, y).mean()
         adapted = self.adapt(params, batch.support_x, batch.support_y)
         return self.task_losses(adapted, batch.query_x, batch.query_y).mean()
+
+    def meta_gradient(self, params: Params, batch: TaskBatch) -> tuple[torch.Tensor, Params]:
+        """F(θ) (detached) and ∇F(θ) for every tensor of ``params``: autograd on
+        :meth:`meta_loss`, or the same numbers from hand-written passes for the
+        suite's ``MLP`` under ``mse`` with gradient steps on all parameters
+        (``algorithms.mlp_meta_gradient``, faster on small networks).
+        """
+        if not self._hand_written:
+            return autograd_value_and_gradient(lambda p: self.meta_loss(p, batch), params)
+        check_params(self.model, params)
+        with _shape_errors_explained(self.model, batch.support_x, batch.support_y):
+            return mlp_meta_gradient(
+                params, batch, self.inner_lr, self.inner_steps, self.first_order
+            )
 
     @torch.no_grad()
     def evaluate(
@@ -224,9 +252,20 @@ def _fresh_leaves(task_params: Params, names: tuple[str, ...]) -> Params:
     }
 
 
-def _is_shape_error(error: RuntimeError) -> bool:
-    text = str(error)
-    return any(hint in text for hint in ("shape", "size", "dimension"))
+@contextmanager
+def _shape_errors_explained(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Iterator[None]:
+    """Turn torch's shape errors from running ``model`` on ``x``, ``y`` into a ValueError
+    that names the shapes and what to check."""
+    try:
+        yield
+    except RuntimeError as error:
+        if not any(hint in str(error) for hint in ("shape", "size", "dimension")):
+            raise
+        raise ValueError(
+            f"{type(model).__name__} could not run on x of shape {tuple(x.shape)} with "
+            f"targets y of shape {tuple(y.shape)} (leading axes: tasks, examples); check the "
+            f"data against the model's input and output sizes. torch said: {error}"
+        ) from error
 
 
 def _num_tasks(x: torch.Tensor, y: torch.Tensor) -> int:

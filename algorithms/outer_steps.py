@@ -29,22 +29,53 @@ from synthetic.task_batch import TaskBatch
 Objective = Callable[[Params], torch.Tensor]
 
 
+MetaGradient = Callable[[Params, TaskBatch], tuple[torch.Tensor, Params]]
+
+
 @dataclass(frozen=True)
 class BatchObjective:
     """The objective ``train`` hands an outer step: ``meta_loss(params, batch)``.
 
-    ``tasks(index)`` is the same objective on a sub-batch of the tasks, for
-    outer steps that need a second batch (Agnostic-SAM's validation batch).
+    ``meta_gradient(params, batch) -> (value, gradient)``, where given, is how
+    :func:`value_and_gradient` gets both (a learner's hand-written passes);
+    without it, autograd on ``meta_loss``. ``tasks(index)`` is the same
+    objective on a sub-batch of the tasks, for outer steps that need a second
+    batch (Agnostic-SAM's validation batch).
     """
 
     meta_loss: Callable[[Params, TaskBatch], torch.Tensor]
     batch: TaskBatch
+    meta_gradient: MetaGradient | None = None
 
     def __call__(self, params: Params) -> torch.Tensor:
         return self.meta_loss(params, self.batch)
 
     def tasks(self, index: torch.Tensor) -> BatchObjective:
-        return BatchObjective(self.meta_loss, self.batch.select(index))
+        return BatchObjective(self.meta_loss, self.batch.select(index), self.meta_gradient)
+
+
+def value_and_gradient(objective: Objective, params: Params) -> tuple[torch.Tensor, Params]:
+    """objective(θ) (detached) and ∇_θ objective(θ) for every tensor of θ.
+
+    A :class:`BatchObjective` with a ``meta_gradient`` computes both its own
+    way; any other objective goes through :func:`autograd_value_and_gradient`.
+    """
+    if isinstance(objective, BatchObjective) and objective.meta_gradient is not None:
+        return objective.meta_gradient(params, objective.batch)
+    return autograd_value_and_gradient(objective, params)
+
+
+def autograd_value_and_gradient(
+    objective: Objective, params: Params
+) -> tuple[torch.Tensor, Params]:
+    """objective(θ) (detached) and its autograd gradient for every tensor of θ (zeros if unused)."""
+    leaves = {name: tensor.detach().requires_grad_(True) for name, tensor in params.items()}
+    with torch.enable_grad():
+        loss = objective(leaves)
+        gradients = torch.autograd.grad(
+            loss, list(leaves.values()), allow_unused=True, materialize_grads=True
+        )
+    return loss.detach(), dict(zip(leaves, gradients, strict=True))
 
 
 class OuterStep(Protocol):
@@ -56,9 +87,13 @@ class OuterStep(Protocol):
 def optimizer_step(
     objective: Objective, params: Params, optimizer: torch.optim.Optimizer
 ) -> torch.Tensor:
-    """θ ← optimiser(θ, ∇_θ objective(θ)); returns the objective's value (detached)."""
+    """θ ← optimiser(θ, ∇_θ objective(θ)); returns the objective's value (detached).
+
+    Only the tensors of θ that require grad get a gradient (and move).
+    """
     optimizer.zero_grad(set_to_none=True)
-    loss = objective(params)
-    loss.backward()
+    loss, gradients = value_and_gradient(objective, params)
+    for name, tensor in params.items():
+        tensor.grad = gradients[name] if tensor.requires_grad else None
     optimizer.step()
-    return loss.detach()
+    return loss

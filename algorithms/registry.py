@@ -81,6 +81,7 @@ OVERRIDABLE = (
     "pooled_objective",
     "outer_step",
     "forward_path",
+    "meta_gradient_path",
 )
 
 

@@ -119,7 +119,7 @@ def train(
     for iteration in range(iterations):
         batch = sample_batch(generator)
         history[iteration] = learner.outer_step(
-            BatchObjective(learner.meta_loss, batch), params, optimizer
+            BatchObjective(learner.meta_loss, batch, learner.meta_gradient), params, optimizer
         )
         if scheduler is not None:
             scheduler.step()

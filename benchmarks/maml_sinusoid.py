@@ -6,10 +6,14 @@ meta-gradient, timed in one run:
 
 - ``loop``: the baseline, one task at a time with ``autograd.grad(create_graph=True)``
   over cloned parameters (how learn2learn and higher work);
-- ``vmap``: mamlscape's generic path, any ``nn.Module`` (``forward_path="vmap"``);
-- ``fast``: mamlscape's batched-matmul path for its own MLP (``forward_path="auto"``).
+- ``vmap``: mamlscape's generic path, any ``nn.Module``: autograd through
+  ``vmap(functional_call)`` (``forward_path="vmap"``);
+- ``batched``: autograd through the MLP's batched-matmul forward;
+- ``hand-written``: ``MetaLearner.meta_gradient``, which for the MLP under
+  squared loss runs the forward, backward and Hessian-vector passes itself
+  (``algorithms.mlp_meta_gradient``).
 
-Before timing, the three meta-gradients are compared in float64. Results are
+Before timing, the four meta-gradients are compared in float64. Results are
 reported as speed-ups over the loop and written to ``--out`` as JSON.
 
     python -m benchmarks.maml_sinusoid --out results/bench_maml_sinusoid.json
@@ -42,14 +46,17 @@ def loop_meta_gradient(model: MLP, params: Params, batch: TaskBatch) -> list[tor
     return list(torch.autograd.grad(loss, list(params.values())))
 
 
-def learner_meta_gradient(forward_path: str) -> MetaGradient:
-    """mamlscape's MAML on one of its forward paths (the learner is built once per model)."""
+def learner_meta_gradient(forward_path: str, hand_written: bool) -> MetaGradient:
+    """mamlscape's MAML on one of its paths (the learner is built once per model)."""
     learners = {}
 
     def meta_gradient(model: MLP, params: Params, batch: TaskBatch) -> list[torch.Tensor]:
         if id(model) not in learners:
             learners[id(model)] = make("maml", model, mse, INNER_LR, 1, forward_path=forward_path)
-        loss = learners[id(model)].meta_loss(params, batch)
+        learner = learners[id(model)]
+        if hand_written:
+            return list(learner.meta_gradient(params, batch)[1].values())
+        loss = learner.meta_loss(params, batch)
         return list(torch.autograd.grad(loss, list(params.values())))
 
     return meta_gradient
@@ -57,8 +64,9 @@ def learner_meta_gradient(forward_path: str) -> MetaGradient:
 
 METHODS: dict[str, MetaGradient] = {
     "loop": loop_meta_gradient,
-    "vmap": learner_meta_gradient("vmap"),
-    "fast": learner_meta_gradient("auto"),
+    "vmap": learner_meta_gradient("vmap", hand_written=False),
+    "batched": learner_meta_gradient("auto", hand_written=False),
+    "hand-written": learner_meta_gradient("auto", hand_written=True),
 }
 
 

@@ -10,7 +10,8 @@ loss": MAML is snapshotted along its run and the snapshot whose F is closest
 to Sharp-MAML's final F is the one compared (within ``loss_tolerance``,
 relative); otherwise the verdict is INCONCLUSIVE. PASS needs every seed flatter
 on both measures and the seed interval of the relative change of λ_max below
-0; a mean change ≥ 0 FAILS (so ρ = 0, which reproduces MAML bit for bit, fails).
+0; a mean change ≥ 0 FAILS (so ρ = 0, which reproduces MAML bit for bit, fails:
+both train with autograd meta-gradients, ``meta_gradient_path="autograd"``).
 
 H2 (accuracy, glyph ConvNet). MAML and each variant meta-train on glyph
 alphabets, and are scored on 5-way tasks of alphabets held out by
@@ -164,7 +165,8 @@ def flatness_experiment(config: FlatnessConfig, seed: int) -> dict[str, Any]:
     def build(name: str, **options: float):
         widths = (1, config.hidden, config.hidden, 1)
         model = MLP(widths, generator=torch.Generator().manual_seed(seed)).to(device)
-        return make(name, model, mse, config.inner_lr, **options), parameters_of(model)
+        learner = make(name, model, mse, config.inner_lr, meta_gradient_path="autograd", **options)
+        return learner, parameters_of(model)
 
     def sample(generator: torch.Generator):
         return tasks.sample(config.meta_batch, generator)

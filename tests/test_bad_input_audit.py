@@ -144,6 +144,13 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
         from_api(ValueError, lambda _: make("mamll", MLP((1, 4, 1)), mse, 0.1)),
         r"unknown algorithm 'mamll'; choose one of \['maml'",
     ),
+    "unknown meta-gradient path": (
+        from_api(
+            ValueError,
+            lambda _: make("maml", MLP((1, 4, 1)), mse, 0.1, meta_gradient_path="manual"),
+        ),
+        r"meta_gradient_path must be one of \('auto', 'autograd'\), got 'manual'",
+    ),
     "zero inner step size": (
         from_api(ValueError, lambda _: make("maml", MLP((1, 4, 1)), mse, inner_lr=0.0)),
         r"inner_lr must be > 0, got 0.0",

@@ -56,7 +56,9 @@ def sinusoid_run(name: str, **options) -> dict:
     ],
 )
 def test_rho_zero_reduces_every_variant_bit_for_bit(name, base, options):
-    reference = sinusoid_run(base)
+    """Bit for bit against the base on the same (autograd) meta-gradient path; MAML's
+    hand-written passes agree with it only to rounding."""
+    reference = sinusoid_run(base, meta_gradient_path="autograd")
     reduced = sinusoid_run(name, rho=0.0, **options)
     perturbed = sinusoid_run(name, rho=0.05, **options)
     assert all(torch.equal(reduced[key], reference[key]) for key in reference)

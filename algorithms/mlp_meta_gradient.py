@@ -1,0 +1,221 @@
+"""MAML meta-gradients of the suite's ReLU MLP under squared loss, by hand-written passes.
+
+With θ_0 = θ and K gradient steps per task, θ_{k+1} = θ_k − α ∇L^s(θ_k), the
+meta-objective F(θ) = (1/B) Σ_i L^q_i(θ_K,i) has the gradient
+
+    v_K = ∇L^q(θ_K) / B,    v_k = v_{k+1} − α H^s(θ_k) v_{k+1},    ∇F(θ) = Σ_i v_{0,i}
+
+(first order: ∇F = Σ_i v_{K,i}). Each ∇L is one forward and one backward pass
+through the network; each H^s v is Pearlmutter's R-pass, a second forward and
+backward pass (ReLU's second derivative is 0, so only the bilinear terms remain):
+
+    forward:     z_l = a_{l−1} W_lᵀ + b_l,  a_l = relu(z_l),  m_l = 1[z_l > 0],  out = z_L
+    backward:    δ_L = ∂L/∂out,  ∇W_l = Σ_n δ_lᵀ a_{l−1},  ∇b_l = Σ_n δ_l,
+                 δ_{l−1} = (δ_l W_l) ⊙ m_{l−1}
+    R-forward:   ż_l = ȧ_{l−1} W_lᵀ + a_{l−1} V_lᵀ + c_l,  ȧ_l = ż_l ⊙ m_l,  ȧ_0 = 0
+    R-backward:  δ̇_L = (∂²L/∂out²) ż_L,  (Hv)_{W_l} = Σ_n δ̇_lᵀ a_{l−1} + δ_lᵀ ȧ_{l−1},
+                 (Hv)_{b_l} = Σ_n δ̇_l,  δ̇_{l−1} = (δ̇_l W_l + δ_l V_l) ⊙ m_{l−1}
+
+with v = (V_l, c_l) and, for L = mean over the N×d outputs of (out − y)²,
+∂L/∂out = 2(out − y)/(N d) and ∂²L/∂out² = 2/(N d). All tasks run at once
+(a task axis on every tensor, batched matrix products); θ itself has no task
+axis, so the passes at θ_0 use one plain matrix product for all tasks.
+
+Autograd computes the same numbers through a graph of the inner step's
+gradient; writing the passes out skips recording that graph and
+differentiating through it, which is most of the cost on small networks
+(``benchmarks/maml_sinusoid.py``). ``MetaLearner.meta_gradient`` uses this
+path where it applies (:func:`covers`); the tests check it against autograd
+in float64.
+
+Example:
+    >>> import torch
+    >>> from algorithms.params import parameters_of
+    >>> from synthetic import SinusoidTasks
+    >>> model = MLP((1, 40, 40, 1))
+    >>> batch = SinusoidTasks().sample(4, torch.Generator().manual_seed(0))
+    >>> loss, gradient = mlp_meta_gradient(parameters_of(model), batch, 0.01, 1, False)
+    >>> tuple(gradient["layers.1.weight"].shape)
+    (40, 40)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from algorithms.inner_rules import InnerRule, gradient_step
+from algorithms.losses import LossFn, mse
+from algorithms.mlp import MLP, batched_linear
+from algorithms.params import Params
+from synthetic.task_batch import TaskBatch
+
+Layer = tuple[torch.Tensor, torch.Tensor | None]
+"""(W [out, in] or [B, out, in], b [out] or [B, out] or None)."""
+
+
+def covers(
+    model: nn.Module, loss_fn: LossFn, inner_rule: InnerRule, adapted: Sequence[str]
+) -> bool:
+    """Whether these passes give the meta-gradient: the suite's MLP, ``mse``, gradient
+    steps on every parameter."""
+    everything = [name for name, _ in model.named_parameters()]
+    return (
+        type(model) is MLP
+        and loss_fn is mse
+        and inner_rule is gradient_step
+        and sorted(adapted) == sorted(everything)
+    )
+
+
+@torch.no_grad()
+def mlp_meta_gradient(
+    params: Params, batch: TaskBatch, inner_lr: float, inner_steps: int, first_order: bool
+) -> tuple[torch.Tensor, Params]:
+    """F(θ) and ∇F(θ) of MAML (``first_order``: FO-MAML) for an MLP's parameters.
+
+    ``params`` are an ``MLP``'s (``layers.{l}.weight``, optional ``layers.{l}.bias``),
+    without a task axis; the returned gradient has the same names and shapes.
+    """
+    layers = _layers(params)
+    trail = []
+    for _ in range(inner_steps):
+        support = _forward(layers, batch.support_x)
+        deltas = _backward(layers, support, _residual(support, batch.support_y))
+        trail.append((layers, support, deltas))
+        layers = _descend(layers, _gradients(layers, support, deltas), inner_lr)
+    query = _forward(layers, batch.query_x)
+    residual = query.output - batch.query_y
+    query_deltas = _backward(layers, query, residual * (2.0 / residual.numel()))
+    direction = _gradients(layers, query, query_deltas)
+    if not first_order:
+        for theta, support, deltas in reversed(trail):
+            curvature = _hessian_vector_product(theta, support, deltas, direction)
+            direction = _descend(direction, curvature, inner_lr)
+    return residual.square().mean(), _named(direction, params)
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What a forward pass keeps: each layer's input a_{l−1}, the ReLU masks, the output."""
+
+    inputs: list[torch.Tensor]
+    masks: list[torch.Tensor]
+    output: torch.Tensor
+
+
+def _layers(params: Params) -> list[Layer]:
+    count = sum(name.endswith(".weight") for name in params)
+    return [(params[f"layers.{i}.weight"], params.get(f"layers.{i}.bias")) for i in range(count)]
+
+
+def _named(layers: Sequence[Layer], params: Params) -> Params:
+    named = {}
+    for index, (weight, bias) in enumerate(layers):
+        named[f"layers.{index}.weight"] = weight.sum(0)
+        if bias is not None:
+            named[f"layers.{index}.bias"] = bias.sum(0)
+    return {name: named[name] for name in params}
+
+
+def _forward(layers: Sequence[Layer], x: torch.Tensor) -> _Pass:
+    inputs, masks = [], []
+    for index, (weight, bias) in enumerate(layers):
+        inputs.append(x)
+        x = _times_transposed(x, weight, bias)
+        if index < len(layers) - 1:
+            masks.append(x > 0)
+            x = x * masks[-1]
+    return _Pass(inputs, masks, x)
+
+
+def _residual(forward: _Pass, y: torch.Tensor) -> torch.Tensor:
+    """∂L/∂out of each task's mean squared error."""
+    return (forward.output - y) * _curvature(y)
+
+
+def _curvature(y: torch.Tensor) -> float:
+    """∂²L/∂out² = 2/(N d) for the mean over a task's N×d outputs."""
+    return 2.0 / (y.shape[1] * y[0, 0].numel())
+
+
+def _backward(layers: Sequence[Layer], forward: _Pass, delta: torch.Tensor) -> list[torch.Tensor]:
+    """δ_l for every layer, last first reversed back into layer order."""
+    deltas = [delta]
+    for index in range(len(layers) - 1, 0, -1):
+        delta = _times(delta, layers[index][0]) * forward.masks[index - 1]
+        deltas.append(delta)
+    return deltas[::-1]
+
+
+def _gradients(
+    layers: Sequence[Layer], forward: _Pass, deltas: Sequence[torch.Tensor]
+) -> list[Layer]:
+    """(∇W_l, ∇b_l) per layer and task; no bias gradient for a layer without bias."""
+    return [
+        (_outer_sum(delta, a), None if bias is None else delta.sum(1))
+        for (_, bias), delta, a in zip(layers, deltas, forward.inputs, strict=True)
+    ]
+
+
+def _hessian_vector_product(
+    layers: Sequence[Layer], forward: _Pass, deltas: Sequence[torch.Tensor], vector: Sequence[Layer]
+) -> list[Layer]:
+    """H^s v at the point of ``forward`` (the R-pass of the module docstring)."""
+    rate = None
+    rates = [None]
+    for index, ((weight, _), (v_weight, v_bias)) in enumerate(zip(layers, vector, strict=True)):
+        rate_z = _times_transposed(forward.inputs[index], v_weight, v_bias)
+        if rate is not None:
+            rate_z = rate_z + _times_transposed(rate, weight, None)
+        if index < len(layers) - 1:
+            rate = rate_z * forward.masks[index]
+            rates.append(rate)
+    rate_delta = rate_z * _curvature(forward.output)
+    product = []
+    for index in range(len(layers) - 1, -1, -1):
+        weight_part = _outer_sum(rate_delta, forward.inputs[index])
+        if index > 0:
+            weight_part = weight_part + _outer_sum(deltas[index], rates[index])
+        product.append((weight_part, None if vector[index][1] is None else rate_delta.sum(1)))
+        if index > 0:
+            rate_delta = (
+                _times(rate_delta, layers[index][0]) + _times(deltas[index], vector[index][0])
+            ) * forward.masks[index - 1]
+    return product[::-1]
+
+
+def _descend(layers: Sequence[Layer], directions: Sequence[Layer], lr: float) -> list[Layer]:
+    return [
+        (weight - lr * d_weight, None if bias is None else bias - lr * d_bias)
+        for (weight, bias), (d_weight, d_bias) in zip(layers, directions, strict=True)
+    ]
+
+
+def _times_transposed(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """x Wᵀ + b for ``x [B, N, in]`` and a shared (2-D) or per-task (3-D) layer."""
+    if weight.ndim == 3:
+        return batched_linear(x, weight, bias)
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def _times(delta: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """δ W for ``delta [B, N, out]`` and a shared or per-task ``weight``."""
+    if weight.ndim == 3 and weight.shape[1] == 1:
+        return delta * weight
+    return delta @ weight
+
+
+def _outer_sum(delta: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """Σ_n δ[:, n]ᵀ a[:, n] → ``[B, out, in]``; width-1 sides as broadcasts."""
+    if a.shape[2] == 1:
+        return (delta * a).sum(1).unsqueeze(2)
+    if delta.shape[2] == 1:
+        return (delta * a).sum(1, keepdim=True)
+    return delta.transpose(1, 2) @ a

@@ -1,0 +1,136 @@
+"""The hand-written MLP meta-gradient equals autograd's, and the learner uses it only where
+it applies."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import algorithms.learner
+from algorithms import MLP, cross_entropy, make, mse, parameters_of, train
+from algorithms.mlp_meta_gradient import mlp_meta_gradient
+from synthetic import TaskBatch
+
+
+def regression_batch(widths, tasks=5, support=6, query=4, seed=0) -> TaskBatch:
+    generator = torch.Generator().manual_seed(seed)
+
+    def draw(*shape):
+        return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+    return TaskBatch(
+        draw(tasks, support, widths[0]),
+        draw(tasks, support, widths[-1]),
+        draw(tasks, query, widths[0]),
+        draw(tasks, query, widths[-1]),
+    )
+
+
+def float64_mlp(widths, bias=True) -> MLP:
+    return MLP(widths, bias=bias, generator=torch.Generator().manual_seed(1)).double()
+
+
+def autograd_gradient(algorithm, model, batch, inner_lr, steps):
+    learner = make(algorithm, model, mse, inner_lr, steps, forward_path="vmap")
+    params = parameters_of(model)
+    loss = learner.meta_loss(params, batch)
+    return loss, dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
+
+
+CASES = [
+    ((1, 40, 40, 1), True, 1),
+    ((1, 40, 40, 1), True, 3),
+    ((3, 8, 5, 2), True, 2),
+    ((2, 6, 6, 6, 1), True, 1),
+    ((4, 1), False, 2),
+    ((3, 7, 2), False, 1),
+]
+
+
+@pytest.mark.parametrize(("widths", "bias", "steps"), CASES)
+@pytest.mark.parametrize("algorithm", ["maml", "fo-maml"])
+def test_hand_written_passes_equal_autograd_in_float64(algorithm, widths, bias, steps):
+    model, batch = float64_mlp(widths, bias), regression_batch(widths)
+    expected_loss, expected = autograd_gradient(algorithm, model, batch, 0.1, steps)
+    learner = make(algorithm, model, mse, 0.1, steps)
+    loss, gradient = learner.meta_gradient(parameters_of(model), batch)
+    torch.testing.assert_close(loss, expected_loss.detach(), rtol=1e-12, atol=1e-14)
+    assert gradient.keys() == expected.keys()
+    for name in expected:
+        torch.testing.assert_close(gradient[name], expected[name], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize(("widths", "bias", "steps"), CASES)
+def test_the_comparison_sees_the_second_order_term(widths, bias, steps):
+    """MAML and FO-MAML differ by far more than the tolerance above, so a hand-written
+    pass that dropped or mangled the Hessian term would fail the comparison."""
+    model, batch = float64_mlp(widths, bias), regression_batch(widths)
+    params = parameters_of(model)
+    _, second = mlp_meta_gradient(params, batch, 0.1, steps, first_order=False)
+    _, first = mlp_meta_gradient(params, batch, 0.1, steps, first_order=True)
+    gap = max(((second[n] - first[n]).norm() / second[n].norm()).item() for n in params)
+    assert gap > 1e-4
+
+
+def test_the_learner_takes_the_hand_written_passes_only_where_they_apply(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        algorithms.learner,
+        "mlp_meta_gradient",
+        lambda *args: calls.append(args) or mlp_meta_gradient(*args),
+    )
+    model, batch = float64_mlp((2, 5, 1)), regression_batch((2, 5, 1))
+    params = parameters_of(model)
+    for algorithm in ("maml", "fo-maml"):
+        make(algorithm, model, mse, 0.1, 1).meta_gradient(params, batch)
+    assert len(calls) == 2
+    for learner in (
+        make("maml", model, mse, 0.1, 1, forward_path="vmap"),
+        make("maml", model, mse, 0.1, 1, meta_gradient_path="autograd"),
+        make("anil", model, mse, 0.1, 1),
+        make("sign-maml", model, mse, 0.1, 1),
+        make("nal", model, mse, 0.1, 1),
+        make("maml", torch.nn.Sequential(torch.nn.Linear(2, 1)).double(), mse, 0.1, 1),
+    ):
+        learner.meta_gradient(parameters_of(learner.model), batch)
+    classifier = float64_mlp((2, 5, 3))
+    labels = torch.randint(3, (5, 6), generator=torch.Generator().manual_seed(2))
+    classes = TaskBatch(batch.support_x, labels, batch.support_x, labels)
+    make("maml", classifier, cross_entropy, 0.1, 1).meta_gradient(
+        parameters_of(classifier), classes
+    )
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("algorithm", ["anil", "sign-maml", "nal"])
+def test_meta_gradient_elsewhere_is_autograd_on_the_meta_loss(algorithm):
+    model, batch = float64_mlp((2, 5, 1)), regression_batch((2, 5, 1))
+    learner = make(algorithm, model, mse, 0.1, 2)
+    params = parameters_of(model)
+    loss, gradient = learner.meta_gradient(params, batch)
+    expected_loss = learner.meta_loss(params, batch)
+    assert loss.item() == expected_loss.item()
+    expected = torch.autograd.grad(expected_loss, list(params.values()))
+    for name, tensor in zip(params, expected, strict=True):
+        torch.testing.assert_close(gradient[name], tensor, rtol=0, atol=0)
+
+
+def test_training_moves_the_same_way_on_both_paths():
+    widths = (1, 12, 12, 1)
+    batch = regression_batch(widths, tasks=8)
+    runs = {}
+    for path in ("auto", "vmap"):
+        model = float64_mlp(widths)
+        params = parameters_of(model)
+        learner = make("maml", model, mse, 0.05, 2, forward_path=path)
+        runs[path] = (train(learner, params, lambda g: batch, 5, torch.Generator()), params)
+    torch.testing.assert_close(runs["auto"][0].losses, runs["vmap"][0].losses, rtol=1e-10, atol=0)
+    for name, tensor in runs["vmap"][1].items():
+        torch.testing.assert_close(runs["auto"][1][name], tensor, rtol=1e-10, atol=1e-12)
+
+
+def test_a_batch_of_the_wrong_width_is_explained():
+    model = float64_mlp((1, 5, 1))
+    learner = make("maml", model, mse, 0.1, 1)
+    with pytest.raises(ValueError, match=r"x of shape \(5, 6, 3\).*input and output sizes"):
+        learner.meta_gradient(parameters_of(model), regression_batch((3, 5, 1)))
