@@ -15,7 +15,13 @@ from algorithms.agnostic_sam import AgnosticStep, agnostic_perturbation, agnosti
 from algorithms.checkpoint import load_checkpoint, save_checkpoint
 from algorithms.convnet import ConvNet
 from algorithms.evaluation import AccuracyReport, accuracy, evaluate_accuracy
-from algorithms.inner_rules import ExampleLoss, gradient_step, sign_step, task_gradients
+from algorithms.inner_rules import (
+    ExampleLoss,
+    gradient_step,
+    ridge_step,
+    sign_step,
+    task_gradients,
+)
 from algorithms.learner import MetaLearner
 from algorithms.losses import TaskLoss, cross_entropy, mse, per_task_loss
 from algorithms.mlp import MLP
@@ -60,6 +66,7 @@ __all__ = [
     "optimizer_step",
     "parameters_of",
     "per_task_loss",
+    "ridge_step",
     "save_checkpoint",
     "sharp_gradient",
     "sign_step",

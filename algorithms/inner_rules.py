@@ -12,6 +12,7 @@ step direction as a constant (first order).
 
 - ``gradient_step``:  θ'_i = θ_i − α ∇L_i(θ_i)              (MAML, ANIL, FO-MAML)
 - ``sign_step``:      θ'_i = θ_i − α sign(∇L_i(θ_i))        (Sign-MAML)
+- ``ridge_step(λ)``:  θ'_i = θ_i − α (∇L_i(θ_i) + λ θ_i)     (a step on L_i + (λ/2)‖θ‖²)
 - sharpness-aware rules (Sharp-MAML_low): ``algorithms.sharpness_aware.SamStep``,
   ``algorithms.agnostic_sam.AgnosticStep``; the latter reads a second batch from
   the support set through ``ExampleLoss.examples``.
@@ -38,6 +39,7 @@ from typing import Protocol
 import torch
 
 from algorithms.params import Params
+from synthetic.validation import require_non_negative
 
 LossOf = Callable[[Params], torch.Tensor]
 
@@ -101,3 +103,16 @@ def sign_step(
     """θ' = θ − α sign(∇L(θ)), elementwise (Fan et al., Sign-MAML)."""
     gradients = task_gradients(loss_of, params, names, create_graph)
     return descend(params, {name: g.sign() for name, g in gradients.items()}, lr)
+
+
+def ridge_step(strength: float) -> InnerRule:
+    """The inner rule w ← w − α(∇L(w) + λw): a gradient step on L + (λ/2)‖w‖² (λ = ``strength``)."""
+    require_non_negative("strength", strength)
+
+    def step(
+        loss_of: LossOf, params: Params, names: Sequence[str], lr: float, create_graph: bool
+    ) -> Params:
+        gradients = task_gradients(loss_of, params, names, create_graph)
+        return descend(params, {n: g + strength * params[n] for n, g in gradients.items()}, lr)
+
+    return step

@@ -25,8 +25,8 @@ ReLU MLP head, λ = 0, α = 1/2, the same formula). N ∈ {1, 2, 5, 10, 20}.
   A2 runs both step sizes and PASSES only if Δ > 0 at both; directions that
   differ give INCONCLUSIVE, with both numbers in the reason.
 - A3: per-iteration cost (one meta-gradient) of ANIL and MAML on the same
-  model and batch: seconds (timed alternately, ratio with a paired 95%
-  interval) and matrix-product FLOPs counted by ``torch.utils.flop_counter``.
+  model and batch: seconds (interleaved rounds, ``figures.timing``; ratio
+  with a paired 95% interval) and matrix-product FLOPs counted by ``torch.utils.flop_counter``.
   PASSES if MAML/ANIL > 1 at every N in both, and the ratio at N_max exceeds
   the ratio at N_min (FLOPs exactly; seconds with separated intervals).
   Also reported by rule: Hessian-vector products per iteration, one per task
@@ -48,6 +48,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import matplotlib
@@ -73,12 +74,13 @@ from figures.anil_experiments import (
     hessian_from_step,
     inner_loop_jacobian,
     iteration_flops,
-    paired_seconds,
+    meta_gradient,
     spectral_norms,
     train_recording_gradients,
 )
 from figures.claims import Cell, Claim, Results, Verdict, register
 from figures.linear_experiments import paired_ratio
+from figures.timing import interleaved_rounds
 from synthetic.validation import require_count, require_positive
 
 PAPER = "Ji, Lee, Liang, Poor 2020 (arXiv 2006.09486)"
@@ -312,13 +314,11 @@ class CostConfig:
     inner_steps: int = 1
     algorithms: tuple[str, str] = ROLES
     repeats: int = 20
-    warmup: int = 3
     device: str = "cpu"
 
     def __post_init__(self) -> None:
         require_count("inner_steps", self.inner_steps)
         require_count("repeats", self.repeats, minimum=2)
-        require_count("warmup", self.warmup, minimum=0)
         if len(self.algorithms) != 2 or any(a not in ("anil", "maml") for a in self.algorithms):
             raise ValueError(
                 f"algorithms must be a pair of 'anil' / 'maml' (ANIL's role, MAML's role), "
@@ -336,7 +336,9 @@ def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
         for role, algorithm in zip(ROLES, config.algorithms)
     }
     flops = {role: iteration_flops(learner, params, batch) for role, learner in learners.items()}
-    seconds = paired_seconds(learners, params, batch, config.repeats, config.warmup)
+    calls = {role: partial(meta_gradient, one, params, batch) for role, one in learners.items()}
+    rounds = interleaved_rounds(calls, config.repeats, batch.device)
+    seconds = {role: torch.tensor(values, dtype=torch.float64) for role, values in rounds.items()}
     return {
         "inner_steps": steps,
         "algorithms": dict(zip(ROLES, config.algorithms)),

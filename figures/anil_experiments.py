@@ -3,7 +3,7 @@
 Model (:class:`BodyHead`). A body MLP g_φ maps x to unit-norm features
 h(x) = g_φ(x)/‖g_φ(x)‖ ∈ ℝᵖ; a head with parameters w maps them to the output.
 The inner loop adapts only w (ANIL, ``adapt_selection=("head.",)``) by
-:func:`ridge_step`, the gradient step on the inner loss
+``algorithms.inner_rules.ridge_step``, the gradient step on the inner loss
 
     L_S(w) = (1/K) Σ_j (f_w(h_j) − y_j)² + (λ/2)‖w‖²      (the suite's ``mse`` plus a ridge).
 
@@ -32,8 +32,6 @@ Measurements:
   counted by instrumentation (``torch.utils.flop_counter``: every matrix
   product of the forward pass, the backward pass and the double backward of
   the second-order terms; elementwise operations are not counted).
-- :func:`paired_seconds`: seconds per meta-gradient of several learners,
-  timed alternately so that load on the machine hits them alike.
 
 Example:
     >>> import torch
@@ -54,8 +52,7 @@ Example:
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -64,7 +61,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from algorithms import MLP, MetaLearner, Params, TrainResult, make, mse, train
-from algorithms.inner_rules import InnerRule, LossOf, descend, task_gradients
+from algorithms.inner_rules import ridge_step
 from algorithms.train import BatchSampler
 from analysis.flat import ParamLayout
 from synthetic.task_batch import TaskBatch
@@ -108,19 +105,6 @@ class BodyHead(nn.Module):
 
 def _part(params: Params, prefix: str) -> Params:
     return {name.removeprefix(prefix): t for name, t in params.items() if name.startswith(prefix)}
-
-
-def ridge_step(strength: float) -> InnerRule:
-    """The inner rule w ← w − α(∇L(w) + λw): a gradient step on L + (λ/2)‖w‖² (λ = ``strength``)."""
-    require_non_negative("strength", strength)
-
-    def step(
-        loss_of: LossOf, params: Params, names: Sequence[str], lr: float, create_graph: bool
-    ) -> Params:
-        gradients = task_gradients(loss_of, params, names, create_graph)
-        return descend(params, {n: g + strength * params[n] for n, g in gradients.items()}, lr)
-
-    return step
 
 
 @dataclass(frozen=True)
@@ -285,35 +269,3 @@ def iteration_flops(learner: MetaLearner, params: Params, batch: TaskBatch) -> i
     with FlopCounterMode(display=False) as counter:
         meta_gradient(learner, params, batch)
     return int(counter.get_total_flops())
-
-
-def paired_seconds(
-    learners: Mapping[str, MetaLearner],
-    params: Params,
-    batch: TaskBatch,
-    repeats: int,
-    warmup: int = 2,
-) -> dict[str, torch.Tensor]:
-    """Seconds of each learner's meta-gradient, ``repeats`` times, the learners alternating.
-
-    Repeat r of every learner runs back to back, so the timings are paired by r
-    (``figures.linear_experiments.paired_ratio`` turns them into a ratio with
-    an interval). ``warmup`` untimed rounds come first.
-    """
-    require_count("repeats", repeats)
-    require_count("warmup", warmup, minimum=0)
-    seconds = {name: torch.zeros(repeats, dtype=torch.float64) for name in learners}
-    for round_index in range(warmup + repeats):
-        for name, learner in learners.items():
-            _synchronize(batch.device)
-            start = time.perf_counter()
-            meta_gradient(learner, params, batch)
-            _synchronize(batch.device)
-            if round_index >= warmup:
-                seconds[name][round_index - warmup] = time.perf_counter() - start
-    return seconds
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)

@@ -77,7 +77,9 @@ class ClassSplits:
         ):
             raise ValueError(f"fractions must be three numbers > 0, got {fractions!r}")
         if abs(sum(fractions) - 1.0) > 1e-9:
-            raise ValueError(f"fractions must sum to 1, got {fractions!r} (sum {sum(fractions)})")
+            raise ValueError(
+                f"fractions must sum to 1, got {fractions!r} (sum {sum(fractions)}); rescale them"
+            )
         groups = dataset.group_index()
         sizes = torch.bincount(groups).double()
         order = torch.randperm(len(sizes), generator=generator, device=generator.device).cpu()

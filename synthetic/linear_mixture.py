@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from synthetic.task_batch import TaskBatch
+from synthetic.task_clusters import draw_task_parameters, support_and_query
 from synthetic.validation import require_count, require_non_negative
 
 PROBABILITY_TOLERANCE = 1e-9
@@ -128,16 +129,10 @@ class LinearTaskMixture:
         self, num_tasks: int, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw tasks: their cluster indices ``[B]`` and optima θ*_i ``[B, d]``."""
-        require_count("num_tasks", num_tasks)
-        device = generator.device
-        probabilities = self.probabilities.to(device)
-        cluster = torch.multinomial(probabilities, num_tasks, replacement=True, generator=generator)
-        scale = (self.spreads.to(device) / self.dim).sqrt()[cluster]
-        xi = torch.randn(
-            num_tasks, self.dim, generator=generator, device=device, dtype=torch.float64
+        scales = (self.spreads / self.dim).sqrt()[:, None].expand(-1, self.dim)
+        return draw_task_parameters(
+            self.probabilities, self.centres, scales, num_tasks, generator, dtype
         )
-        theta_star = self.centres.to(device)[cluster] + scale[:, None] * xi
-        return cluster, theta_star.to(dtype)
 
     def sample_data(
         self,
@@ -174,10 +169,14 @@ class LinearTaskMixture:
         ``info`` holds ``cluster [B]`` and ``theta_star [B, d]``.
         """
         cluster, theta_star = self.sample_optima(num_tasks, generator, dtype)
-        support_x, support_y = self.sample_data(cluster, theta_star, support_size, generator)
-        query_x, query_y = self.sample_data(cluster, theta_star, query_size, generator)
-        return TaskBatch(
-            support_x, support_y, query_x, query_y, {"cluster": cluster, "theta_star": theta_star}
+        return support_and_query(
+            self.sample_data,
+            cluster,
+            theta_star,
+            support_size,
+            query_size,
+            generator,
+            {"theta_star": theta_star},
         )
 
     def __repr__(self) -> str:
@@ -207,11 +206,13 @@ def _as_covariance(covariance: torch.Tensor | float, dim: int) -> torch.Tensor:
         raise ValueError("covariance contains NaN or Inf entries")
     if not torch.allclose(matrix, matrix.T, rtol=1e-10, atol=1e-12):
         raise ValueError(
-            "covariance must be symmetric; got a matrix that differs from its transpose"
+            "covariance must be symmetric; got a matrix that differs from its transpose; "
+            "pass (Σ + Σᵀ)/2 if the asymmetry is rounding"
         )
     smallest = torch.linalg.eigvalsh(matrix).min().item()
     if smallest <= 0:
         raise ValueError(
-            f"covariance must be positive definite; its smallest eigenvalue is {smallest:.3g}"
+            f"covariance must be positive definite; its smallest eigenvalue is {smallest:.3g}; "
+            "pass a symmetric matrix with positive eigenvalues (e.g. A Aᵀ + εI) or a scalar ρ > 0"
         )
     return matrix

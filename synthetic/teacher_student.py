@@ -43,6 +43,7 @@ import torch
 
 from synthetic.linear_mixture import PROBABILITY_TOLERANCE
 from synthetic.task_batch import TaskBatch
+from synthetic.task_clusters import draw_task_parameters, support_and_query
 from synthetic.validation import require_count, require_non_negative, require_positive
 
 
@@ -179,18 +180,10 @@ class TeacherStudentTasks:
         self, num_tasks: int, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw tasks: their cluster indices ``[B]`` and teachers θ*_i ``[B, P]``."""
-        require_count("num_tasks", num_tasks)
-        device = generator.device
-        cluster = torch.multinomial(
-            self.probabilities.to(device), num_tasks, replacement=True, generator=generator
+        scales = (self.spreads / self.varying.sum()).sqrt()[:, None] * self.varying
+        return draw_task_parameters(
+            self.probabilities, self.centres, scales, num_tasks, generator, dtype
         )
-        varying = self.varying.to(device)
-        scale = (self.spreads.to(device) / varying.sum()).sqrt()[cluster]
-        xi = torch.randn(
-            num_tasks, self.num_params, generator=generator, device=device, dtype=torch.float64
-        )
-        teachers = self.centres.to(device)[cluster] + scale[:, None] * varying * xi
-        return cluster, teachers.to(dtype)
 
     def teacher_outputs(self, teachers: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """f_{θ*_i}(x) ``[B, n, 1]`` for teachers ``[B, P]`` and inputs ``x [B, n, d]``."""
@@ -229,10 +222,14 @@ class TeacherStudentTasks:
         ``info`` holds ``cluster [B]`` and ``teacher [B, P]``.
         """
         cluster, teachers = self.sample_teachers(num_tasks, generator, dtype)
-        support_x, support_y = self.sample_data(cluster, teachers, support_size, generator)
-        query_x, query_y = self.sample_data(cluster, teachers, query_size, generator)
-        return TaskBatch(
-            support_x, support_y, query_x, query_y, {"cluster": cluster, "teacher": teachers}
+        return support_and_query(
+            self.sample_data,
+            cluster,
+            teachers,
+            support_size,
+            query_size,
+            generator,
+            {"teacher": teachers},
         )
 
     def __repr__(self) -> str:

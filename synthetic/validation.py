@@ -8,7 +8,7 @@ Example:
     >>> require_positive("inner_lr", -1.0)
     Traceback (most recent call last):
     ...
-    ValueError: inner_lr must be > 0, got -1.0
+    ValueError: inner_lr must be > 0, got -1.0; pass a finite positive number
 """
 
 from __future__ import annotations
@@ -19,19 +19,22 @@ import math
 def require_positive(name: str, value: float) -> None:
     """Raise unless ``value`` is a finite number > 0."""
     if not _is_real(value) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+        raise ValueError(f"{name} must be > 0, got {value!r}; pass a finite positive number")
 
 
 def require_non_negative(name: str, value: float) -> None:
     """Raise unless ``value`` is a finite number >= 0."""
     if not _is_real(value) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
+        raise ValueError(f"{name} must be >= 0, got {value!r}; pass a finite number >= 0")
 
 
 def require_count(name: str, value: int, minimum: int = 1) -> None:
     """Raise unless ``value`` is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}, got {value!r}; "
+            f"pass a whole number (int) of at least {minimum}"
+        )
 
 
 def require_interval(name: str, interval: tuple[float, float]) -> None:
@@ -41,7 +44,10 @@ def require_interval(name: str, interval: tuple[float, float]) -> None:
         or not all(_is_real(v) and math.isfinite(v) for v in interval)
         or interval[0] >= interval[1]
     ):
-        raise ValueError(f"{name} must be a pair (low, high) with low < high, got {interval!r}")
+        raise ValueError(
+            f"{name} must be a pair (low, high) with low < high, got {interval!r}; "
+            "pass two finite numbers, the smaller first"
+        )
 
 
 def _is_real(value: object) -> bool:

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from algorithms import parameters_of
+from algorithms.inner_rules import ridge_step
 from analysis.flat import ParamLayout
 from figures import catalogue  # noqa: F401  (registers every family in the catalogue's order)
 from figures.anil_convergence import (
@@ -25,7 +26,7 @@ from figures.anil_convergence import (
     jacobian_check,
     jacobian_experiment,
 )
-from figures.anil_experiments import AnilSetup, inner_loop_jacobian, ridge_step
+from figures.anil_experiments import AnilSetup, inner_loop_jacobian
 
 SMALL = AnilSetup(body_widths=(8, 6, 4), head_hidden=3, support_size=3, query_size=4)
 
@@ -101,7 +102,7 @@ def test_a4_fails_when_the_nonconvex_head_stands_in_for_the_convex_one():
 
 
 def test_a3_flops_favour_anil_increasingly_and_flip_with_maml_in_its_place():
-    cells = [CostConfig(setup=SMALL, inner_steps=n, repeats=5, warmup=1) for n in (1, 10)]
+    cells = [CostConfig(setup=SMALL, inner_steps=n, repeats=5) for n in (1, 10)]
     right = [as_reported(cost_experiment(c, 0)) for c in cells]
     assert 1.0 < right[0]["flop_ratio"] < right[1]["flop_ratio"]
     assert right[1]["hvp_dimension"]["anil"] < right[1]["hvp_dimension"]["maml"]

@@ -153,7 +153,7 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
     ),
     "zero inner step size": (
         from_api(ValueError, lambda _: make("maml", MLP((1, 4, 1)), mse, inner_lr=0.0)),
-        r"inner_lr must be > 0, got 0.0",
+        r"inner_lr must be > 0, got 0.0; pass a finite positive number",
     ),
     "negative outer step size": (
         from_api(
@@ -167,7 +167,7 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
                 outer_lr=-1.0,
             ),
         ),
-        r"outer_lr must be > 0, got -1.0",
+        r"outer_lr must be > 0, got -1.0; pass a finite positive number",
     ),
     "zero inner steps": (
         from_api(ValueError, lambda _: make("maml", MLP((1, 4, 1)), mse, 0.1, inner_steps=0)),
