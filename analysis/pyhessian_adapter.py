@@ -16,11 +16,13 @@ PyHessian's habits, and what the adapter does about them (REFERENCE.md §7):
 
 - it forces ``model.eval()``: only the wrapper changes mode; the objective's
   own model is not a submodule, so it is evaluated exactly as elsewhere;
-- ``cuda=True`` calls ``.cuda()``: the adapter passes ``cuda=False`` and so
-  needs a CPU objective (``ValueError`` otherwise);
-- it draws from torch's global generator: each call runs inside
-  ``torch.random.fork_rng`` with the CPU generator seeded from ``seed``, so
-  the global state is the same afterwards;
+- its ``cuda`` flag means "the current CUDA device": the adapter passes
+  ``cuda=True`` for parameters on a CUDA device and runs PyHessian with that
+  device current; CPU and CUDA parameters are accepted (``ValueError``
+  otherwise). The CUDA path has not been run on a GPU yet;
+- it draws from torch's global generators: each call runs inside
+  ``torch.random.fork_rng`` with the CPU (and the parameters' CUDA) generator
+  seeded from ``seed``, so the global state is the same afterwards;
 - ``backward(create_graph=True)`` ties θ and its ``.grad`` in a reference
   cycle (torch warns): the adapter silences that warning and clears ``.grad``;
 - ``eigenvalues()`` is power iteration with deflation, so its "top"
@@ -71,10 +73,10 @@ class ObjectiveModule(nn.Module):
     def __init__(self, objective: Objective, params: Params) -> None:
         super().__init__()
         self.layout = ParamLayout.of(params)
-        if self.layout.device.type != "cpu":
+        if self.layout.device.type not in ("cpu", "cuda"):
             raise ValueError(
-                f"the PyHessian adapter runs PyHessian with cuda=False and needs CPU params, "
-                f"got params on {self.layout.device}"
+                f"PyHessian runs on the CPU or a CUDA device, got params on "
+                f"{self.layout.device}; move them to 'cpu' or 'cuda'"
             )
         self.objective = objective
         self.theta = nn.Parameter(self.layout.flatten(params).detach().clone())
@@ -254,12 +256,20 @@ def _pyhessian(
         backward_passes[0] += 1
 
     module.theta.register_hook(counted)
+    device = module.layout.device
+    cuda = device.type == "cuda"
     started = time.perf_counter()
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+    with (
+        torch.random.fork_rng(devices=[device] if cuda else []),
+        torch.cuda.device(device) if cuda else contextlib.nullcontext(),
+        warnings.catch_warnings(),
+    ):
         warnings.filterwarnings("ignore", message=CYCLE_WARNING)
         torch.default_generator.manual_seed(seed)
+        if cuda:
+            torch.cuda.manual_seed(seed)
         engine = PyHessian(
-            module, objective_criterion, data=(torch.zeros(1), torch.zeros(1)), cuda=False
+            module, objective_criterion, data=(torch.zeros(1), torch.zeros(1)), cuda=cuda
         )
         try:
             yield engine, lambda: backward_passes[0] - 1, started

@@ -79,9 +79,9 @@ def test_global_random_state_and_gradients_are_left_alone():
     assert first.values == again.values
 
 
-def test_params_off_the_cpu_are_refused():
+def test_params_neither_on_the_cpu_nor_on_cuda_are_refused():
     params = {"theta": torch.zeros(3, device="meta")}
-    with pytest.raises(ValueError, match="cuda=False and needs CPU params"):
+    with pytest.raises(ValueError, match="got params on meta; move them to 'cpu' or 'cuda'"):
         pyhessian_eigenvalues(lambda p: p["theta"].sum(), params)
 
 
