@@ -109,8 +109,15 @@ class ConvNet(nn.Module):
         """Logits ``[n, ways]`` for images ``x [n, channels, height, width]``."""
         return self.head(self.features(x).flatten(1))
 
+    head_prefix = "head."
+    """The head's parameter names start with this (see ``algorithms.forward``)."""
+
     def batched_forward(self, params: Params, x: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, n, ways]`` for ``x [B, n, C, H, W]`` and parameters with a task axis B."""
+        return self.batched_head(params, self.batched_features(params, x))
+
+    def batched_features(self, params: Params, x: torch.Tensor) -> torch.Tensor:
+        """Flattened features ``[B, n, features_size]`` of the conv blocks (grouped convs)."""
         num_tasks, num_images = x.shape[:2]
         hidden = x.transpose(0, 1).flatten(1, 2)  # [n, B·C, H, W]: task i owns channels i·C…
         for index, block in enumerate(self.features):
@@ -133,7 +140,10 @@ class ConvNet(nn.Module):
                 eps=norm.eps,
             )
             hidden = torch.relu(F.max_pool2d(hidden, POOL_SIZE))
-        features = hidden.reshape(num_images, num_tasks, -1).transpose(0, 1)
+        return hidden.reshape(num_images, num_tasks, -1).transpose(0, 1)
+
+    def batched_head(self, params: Params, features: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, n, ways]`` of the linear head on ``features [B, n, features_size]``."""
         return torch.baddbmm(
             params["head.bias"].unsqueeze(1), features, params["head.weight"].transpose(1, 2)
         )

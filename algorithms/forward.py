@@ -10,6 +10,13 @@ for any ``nn.Module``. A model may provide a faster path by defining
 matrix products); such a path must give the generic path's outputs and
 gradients, which the tests check.
 
+A model may also split that path in two, ``batched_features(params, x)``
+(reading no head parameter) and ``batched_head(params, features)``, and name
+its head's parameters by a ``head_prefix``; :func:`splits_features` says
+whether a learner can use the split. When only head parameters adapt (ANIL),
+the body does not move in the inner loop, so a learner computes the support
+features once and every inner step runs the head alone.
+
 Example:
     >>> import torch
     >>> model = torch.nn.Linear(2, 1)
@@ -56,3 +63,16 @@ def vmap_forward(model: nn.Module) -> BatchedForward:
         return torch.func.functional_call(model, {**params, **buffers}, (x,))
 
     return torch.func.vmap(call_one_task)
+
+
+def splits_features(model: nn.Module, path: str, adapted: tuple[str, ...]) -> bool:
+    """Whether the inner loop may run on features computed once: ``path="auto"``, the
+    model splits its batched forward (``batched_features``, ``batched_head``,
+    ``head_prefix``), and every adapted parameter is a head parameter."""
+    prefix = getattr(model, "head_prefix", None)
+    return (
+        path == "auto"
+        and isinstance(prefix, str)
+        and all(callable(getattr(model, m, None)) for m in ("batched_features", "batched_head"))
+        and all(name.startswith(prefix) for name in adapted)
+    )

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from algorithms.forward import BatchedForward, batched_forward
+from algorithms.forward import BatchedForward, batched_forward, splits_features
 from algorithms.inner_rules import ExampleLoss, InnerRule, gradient_step
 from algorithms.losses import LossFn, per_task_loss
 from algorithms.mlp_meta_gradient import covers, mlp_meta_gradient
@@ -96,6 +96,7 @@ class MetaLearner:
     _forward: BatchedForward = field(init=False, repr=False)
     _task_loss: LossFn = field(init=False, repr=False)
     _hand_written: bool = field(init=False, repr=False)
+    _features_once: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, nn.Module):
@@ -121,6 +122,8 @@ class MetaLearner:
             and covers(self.model, self.loss_fn, self.inner_rule, self.adapted)
         )
         object.__setattr__(self, "_hand_written", hand_written)
+        features_once = splits_features(self.model, self.forward_path, self.adapted)
+        object.__setattr__(self, "_features_once", features_once)
 
     def predict(self, task_params: Params, x: torch.Tensor) -> torch.Tensor:
         """The model's outputs for inputs ``x [B, N, ...]`` under task-batched parameters."""
@@ -152,9 +155,10 @@ class MetaLearner:
         num_tasks = _num_tasks(x, y)
         task_params = self._broadcast(params, num_tasks)
         with torch.enable_grad():
+            support_loss = self._support_loss(task_params, x, y)
             for _ in range(steps):
                 task_params = self.inner_rule(
-                    ExampleLoss(self.task_losses, x, y),
+                    support_loss,
                     task_params,
                     self.adapted,
                     self.inner_lr,
@@ -217,6 +221,8 @@ class MetaLearner:
             raise ValueError(f"steps must be non-negative step counts, got {list(steps)}")
         score = self._task_loss if metric is None else metric
         task_params = self._broadcast(detached(params), batch.num_tasks)
+        with torch.enable_grad():
+            support_loss = self._support_loss(task_params, batch.support_x, batch.support_y)
         results = {}
         for step in range(wanted[-1] + 1):
             if step in wanted:
@@ -224,7 +230,7 @@ class MetaLearner:
             if step < wanted[-1]:
                 with torch.enable_grad():
                     task_params = self.inner_rule(
-                        ExampleLoss(self.task_losses, batch.support_x, batch.support_y),
+                        support_loss,
                         _fresh_leaves(task_params, self.adapted),
                         self.adapted,
                         self.inner_lr,
@@ -232,6 +238,22 @@ class MetaLearner:
                     )
                 task_params = detached(task_params)
         return results
+
+    def _support_loss(self, task_params: Params, x: torch.Tensor, y: torch.Tensor) -> ExampleLoss:
+        """The loss the inner rule descends. When only the head adapts and the model
+        splits into features and head (``algorithms.forward.splits_features``), the
+        features are computed here once, from θ's body, and each step runs the head."""
+        if not self._features_once:
+            return ExampleLoss(self.task_losses, x, y)
+        with _shape_errors_explained(self.model, x, y):
+            features = self.model.batched_features(task_params, x)
+        return ExampleLoss(self._head_losses, features, y)
+
+    def _head_losses(
+        self, task_params: Params, features: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor:
+        with _shape_errors_explained(self.model, features, y):
+            return self._task_loss(self.model.batched_head(task_params, features), y)
 
     def _broadcast(self, params: Params, num_tasks: int) -> Params:
         """θ with a task axis of size B (a view, no copy); adapted leaves get ``requires_grad``."""

@@ -76,7 +76,8 @@ class BodyHead(nn.Module):
     """``head(normalise(body(x)))``: an MLP body, unit-norm features, an MLP or linear head.
 
     Parameters are named ``body.layers.*`` and ``head.layers.*``; the batched
-    forward runs both MLPs' fast paths.
+    forward runs both MLPs' fast paths, split into features and head so that
+    ANIL computes the features once per adaptation (``algorithms.forward``).
     """
 
     def __init__(
@@ -97,10 +98,20 @@ class BodyHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(F.normalize(self.body(x), dim=-1))
 
+    head_prefix = HEAD
+    """The head's parameter names start with this (see ``algorithms.forward``)."""
+
     def batched_forward(self, params: Params, x: torch.Tensor) -> torch.Tensor:
         """Outputs ``[B, N, out]`` for ``x [B, N, in]`` and parameters with a task axis B."""
-        features = self.body.batched_forward(_part(params, "body."), x)
-        return self.head.batched_forward(_part(params, HEAD), F.normalize(features, dim=-1))
+        return self.batched_head(params, self.batched_features(params, x))
+
+    def batched_features(self, params: Params, x: torch.Tensor) -> torch.Tensor:
+        """Unit-norm features ``[B, N, p]`` of the body."""
+        return F.normalize(self.body.batched_forward(_part(params, "body."), x), dim=-1)
+
+    def batched_head(self, params: Params, features: torch.Tensor) -> torch.Tensor:
+        """The head's outputs ``[B, N, out]`` on ``features [B, N, p]``."""
+        return self.head.batched_forward(_part(params, HEAD), features)
 
 
 def _part(params: Params, prefix: str) -> Params:

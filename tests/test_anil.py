@@ -44,3 +44,39 @@ def test_prefix_selection_overrides_the_head():
 def test_unknown_prefix_is_a_clear_error():
     with pytest.raises(ValueError, match="no parameter of MLP starts with"):
         make("anil", MLP((1, 4, 1)), mse, 0.1, adapt_selection=("classifier.",))
+
+
+def body_head_and_batch():
+    from figures.anil_experiments import AnilSetup
+
+    setup = AnilSetup(head="mlp", ridge=0.0)
+    model = setup.model(seed=0).double()
+    batch = setup.tasks().sample(4, 5, 6, torch.Generator().manual_seed(0), torch.float64)
+    return model, batch
+
+
+@pytest.mark.parametrize("algorithm", ["anil", "maml"])
+def test_features_computed_once_give_the_generic_gradients_and_evaluation(algorithm):
+    model, batch = body_head_and_batch()
+    params = parameters_of(model)
+    once = make(algorithm, model, mse, 0.3, 3)
+    generic = make(algorithm, model, mse, 0.3, 3, forward_path="vmap")
+    for a, b in zip(
+        torch.autograd.grad(once.meta_loss(params, batch), list(params.values())),
+        torch.autograd.grad(generic.meta_loss(params, batch), list(params.values())),
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    for steps, losses in once.evaluate(params, batch, steps=(0, 2, 4)).items():
+        torch.testing.assert_close(losses, generic.evaluate(params, batch, (steps,))[steps])
+
+
+@pytest.mark.parametrize(("algorithm", "body_passes"), [("anil", 2), ("maml", 6)])
+def test_anil_runs_the_body_once_on_the_support_set(monkeypatch, algorithm, body_passes):
+    """Five inner steps: ANIL's body sees the support and the query set once each; MAML's
+    body moves, so it runs at every step and on the query set."""
+    model, batch = body_head_and_batch()
+    calls = []
+    features = model.batched_features
+    monkeypatch.setattr(model, "batched_features", lambda *a: calls.append(1) or features(*a))
+    make(algorithm, model, mse, 0.3, 5).meta_loss(parameters_of(model), batch)
+    assert len(calls) == body_passes
