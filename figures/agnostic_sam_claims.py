@@ -20,7 +20,7 @@ a control: reported with the verdict, not part of the claim.
 G2 (meta-learning). Sharp-MAML_low with the Agnostic-SAM inner rule
 (``sharp-maml-agnostic``; validation batch = every 4th support example, never
 query data) against Sharp-MAML_low, with the H2 protocol of
-``figures.sharp_maml`` (glyph alphabets, held-out alphabets, seed intervals).
+``figures.sharp_accuracy`` (glyph alphabets, held-out alphabets, seed intervals).
 
 Example:
     >>> config = NoisyLabelConfig(steps=5, train_size=64, test_size=64, hidden=8)
@@ -43,14 +43,13 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from algorithms import MLP, Ascent, SharpOuterStep, agnostic_sam_step, optimizer_step, parameters_of
-from analysis.statistics import mean_interval
+from analysis.statistics import MeanInterval, mean_interval
 from figures.claims import Cell, Claim, Results, Verdict, register
-from figures.sharp_maml import (
+from figures.seed_comparison import comparison_verdict, interval_comparison, plot_seed_intervals
+from figures.sharp_accuracy import (
     accuracy_cells,
+    accuracy_experiment,
     accuracy_figure,
-    comparison_verdict,
-    few_shot_experiment,
-    interval_comparison,
     seed_interval,
 )
 from synthetic.validation import require_count, require_non_negative, require_positive
@@ -171,8 +170,13 @@ def noisy_label_experiment(config: NoisyLabelConfig, seed: int) -> dict[str, Any
     return result
 
 
-def role_interval(results: Results, role: str):
-    return mean_interval([r["roles"][role]["clean_test_accuracy"] for r in results])
+def clean_accuracies(results: Results, role: str) -> list[float]:
+    """Each seed's clean test accuracy of ``role``."""
+    return [result["roles"][role]["clean_test_accuracy"] for result in results]
+
+
+def role_interval(results: Results, role: str) -> MeanInterval:
+    return mean_interval(clean_accuracies(results, role))
 
 
 def noisy_label_check(results: Results) -> Verdict:
@@ -193,13 +197,8 @@ def noisy_label_check(results: Results) -> Verdict:
 def noisy_label_figure(results: Results) -> Figure:
     """Seed-mean clean test accuracy of each method with its 95% interval and each seed's value."""
     figure, axis = plt.subplots(figsize=(5.5, 3.6))
-    roles = list(results[0]["roles"]) if results else []
-    for index, role in enumerate(roles):
-        interval = role_interval(results, role)
-        axis.errorbar(index, interval.mean, yerr=interval.half_width, marker="o", capsize=4)
-        values = [r["roles"][role]["clean_test_accuracy"] for r in results]
-        axis.scatter([index] * len(values), values, color="grey", s=10, zorder=3)
-    axis.set_xticks(range(len(roles)), roles)
+    roles = results[0]["roles"] if results else {}
+    plot_seed_intervals(axis, {role: clean_accuracies(results, role) for role in roles})
     noise = results[0]["noise"] if results else 0.0
     axis.set(
         ylabel="clean test accuracy (95% CI over seeds)",
@@ -239,7 +238,7 @@ def inner_rule_check(results: Results) -> Verdict:
 
 
 def inner_rule_cells(scale: str) -> list[Cell]:
-    """H2's cells (``figures.sharp_maml.accuracy_cells``) with the two inner rules as roles."""
+    """H2's cells (``figures.sharp_accuracy.accuracy_cells``) with the two inner rules as roles."""
     return [
         Cell(dataclasses.replace(cell.config, roles=INNER_RULE_ROLES), cell.seed)
         for cell in accuracy_cells(scale)
@@ -263,7 +262,7 @@ G2 = register(
         PAPER,
         "As the inner step of Sharp-MAML_low, Agnostic-SAM matches or beats the SAM inner step",
         inner_rule_cells,
-        few_shot_experiment,
+        accuracy_experiment,
         inner_rule_check,
         accuracy_figure,
     )

@@ -13,7 +13,9 @@ from figures.claims import REGISTRY
 
 from figures import anil_convergence, two_layer_landscape  # isort: skip (registers after L1–L5)
 from figures import fewshot_landscape, sign_maml  # isort: skip (registers after L6)
-from figures import agnostic_sam_claims, sharp_maml  # isort: skip (registers H1–H3, G1–G2)
+from figures import sharp_flatness  # isort: skip (registers H1 after S2, L7)
+from figures import sharp_accuracy, sharp_cost  # isort: skip (registers H2, H3 after H1)
+from figures import agnostic_sam_claims  # isort: skip (registers G1–G2 after H1–H3)
 
 FAMILIES = (
     sinusoid,
@@ -22,7 +24,9 @@ FAMILIES = (
     two_layer_landscape,
     sign_maml,
     fewshot_landscape,
-    sharp_maml,
+    sharp_flatness,
+    sharp_accuracy,
+    sharp_cost,
     agnostic_sam_claims,
 )
 

@@ -16,14 +16,15 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
 from algorithms import ConvNet, MetaLearner, cross_entropy, evaluate_accuracy, make, parameters_of
 from algorithms.evaluation import AccuracyReport
 from algorithms.params import Params
-from algorithms.train import train
+from algorithms.train import TrainResult, train
 from synthetic import ClassSplits, FewShotTasks, GlyphAlphabets, load_omniglot
 from synthetic.class_splits import check_disjoint
 from synthetic.validation import require_count, require_positive
@@ -36,9 +37,10 @@ TEST_SEED_OFFSET = 1_000_003
 class FewShotSetup:
     """N-way K-shot image tasks and the conv net that learns them.
 
-    ``omniglot``: a path to Omniglot (folder or zip); ``None`` uses the glyphs, with
-    enough alphabets that the meta-test split holds ≥ ``ways`` of them (for
-    between-alphabet tasks).
+    ``omniglot``: a path to Omniglot (folder or zip); ``None`` uses the glyphs
+    (``glyph_alphabets`` alphabets of ``glyph_characters`` characters, each drawn
+    ``glyph_drawings`` times), by default with enough alphabets that the
+    meta-test split holds ≥ ``ways`` of them (for between-alphabet tasks).
     """
 
     ways: int = 5
@@ -53,6 +55,7 @@ class FewShotSetup:
     omniglot: str | None = None
     glyph_alphabets: int = 20
     glyph_characters: int = 8
+    glyph_drawings: int = 20
     glyph_sharing: float = 1.0
     device: str = "cpu"
 
@@ -65,11 +68,19 @@ class FewShotSetup:
             "meta_batch",
             "iterations",
             "test_tasks",
+            "glyph_alphabets",
+            "glyph_characters",
+            "glyph_drawings",
         ):
             require_count(name, getattr(self, name))
         require_positive("outer_lr", self.outer_lr)
         if not self.eval_steps or min(self.eval_steps) < 0:
             raise ValueError(f"eval_steps must be non-negative step counts, got {self.eval_steps}")
+
+    def at(self, device: str, omniglot: str | None) -> FewShotSetup:
+        """The same set-up on ``device``, reading Omniglot from ``omniglot`` (None: glyphs);
+        a claim config's ``device`` and ``omniglot`` (filled in by the runner) go here."""
+        return replace(self, device=device, omniglot=omniglot)
 
     def splits(self) -> ClassSplits:
         """Meta-train / -val / -test classes, disjoint by alphabet (asserted)."""
@@ -77,6 +88,7 @@ class FewShotSetup:
             data = GlyphAlphabets(
                 alphabets=self.glyph_alphabets,
                 characters=self.glyph_characters,
+                drawings=self.glyph_drawings,
                 sharing=self.glyph_sharing,
             ).render()
         else:
@@ -88,28 +100,35 @@ class FewShotSetup:
     def tasks(self, dataset, mode: str = "any") -> FewShotTasks:
         return FewShotTasks(dataset.to(self.device), self.ways, self.shots, self.queries, mode)
 
-    def learner(self, algorithm: str, inner_lr: float, seed: int) -> MetaLearner:
+    def learner(self, algorithm: str, inner_lr: float, seed: int, **options: Any) -> MetaLearner:
+        """``algorithm`` (one inner step) on a conv net initialised from ``seed``.
+
+        ``options`` go to ``algorithms.make``, e.g. ``rho=0.05`` for a Sharp-MAML variant.
+        """
         model = ConvNet(
             self.ways, filters=self.filters, generator=torch.Generator().manual_seed(seed)
         ).to(self.device)
-        return make(algorithm, model, cross_entropy, inner_lr=inner_lr, inner_steps=1)
+        return make(algorithm, model, cross_entropy, inner_lr=inner_lr, inner_steps=1, **options)
 
-    def trained(
-        self, algorithm: str, inner_lr: float, tasks: FewShotTasks, seed: int
-    ) -> tuple[MetaLearner, Params, float]:
-        """A learner meta-trained on ``tasks``; returns it, θ and the seconds per iteration."""
-        learner = self.learner(algorithm, inner_lr, seed)
-        params = parameters_of(learner.model)
-        result = train(
+    def meta_train(self, learner: MetaLearner, tasks: FewShotTasks, seed: int) -> TrainResult:
+        """``learner`` meta-trained on ``tasks`` from its model's weights; θ is ``.params``."""
+        return train(
             learner,
-            params,
+            parameters_of(learner.model),
             lambda g: tasks.sample(self.meta_batch, g),
             self.iterations,
             torch.Generator(self.device).manual_seed(seed),
             outer_lr=self.outer_lr,
             progress=False,
         )
-        return learner, params, result.seconds / self.iterations
+
+    def trained(
+        self, algorithm: str, inner_lr: float, tasks: FewShotTasks, seed: int
+    ) -> tuple[MetaLearner, Params, float]:
+        """A learner meta-trained on ``tasks``; returns it, θ and the seconds per iteration."""
+        learner = self.learner(algorithm, inner_lr, seed)
+        result = self.meta_train(learner, tasks, seed)
+        return learner, result.params, result.seconds / self.iterations
 
     def accuracy(
         self, learner: MetaLearner, params: Params, tasks: FewShotTasks, seed: int

@@ -27,7 +27,7 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -58,7 +58,7 @@ class HardnessConfig:
 
 
 def hardness_experiment(config: HardnessConfig, seed: int) -> dict:
-    setup = replace(config.setup, device=config.device, omniglot=config.omniglot)
+    setup = config.setup.at(config.device, config.omniglot)
     splits = setup.splits()
     step = max(setup.eval_steps)
     per_task: dict[str, torch.Tensor] = {}

@@ -25,7 +25,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -64,7 +64,7 @@ class SignMamlConfig:
 
 
 def sign_maml_experiment(config: SignMamlConfig, seed: int) -> dict:
-    setup = replace(config.setup, device=config.device, omniglot=config.omniglot)
+    setup = config.setup.at(config.device, config.omniglot)
     splits = setup.splits()
     train_tasks, test_tasks = setup.tasks(splits.train), setup.tasks(splits.test)
     fixed = train_tasks.sample(setup.meta_batch, torch.Generator(config.device).manual_seed(seed))

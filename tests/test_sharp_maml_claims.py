@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -13,20 +14,15 @@ from figures.agnostic_sam_claims import (
     noisy_label_experiment,
 )
 from figures.claims import REGISTRY, SCALES
-from figures.sharp_maml import (
-    CostConfig,
-    FewShotConfig,
-    FlatnessConfig,
-    accuracy_check,
-    cost_check,
-    cost_experiment,
-    few_shot_experiment,
-    flatness_check,
-    flatness_experiment,
-)
+from figures.fewshot import FewShotSetup
+from figures.sharp_accuracy import QUICK_SETUP, AccuracyConfig, accuracy_check, accuracy_experiment
+from figures.sharp_cost import CostConfig, cost_check, cost_experiment
+from figures.sharp_flatness import FlatnessConfig, flatness_check, flatness_experiment
 
 TINY_COST = {"filters": 2, "rounds": 1, "queries": 1, "meta_batch": 1, "alphabets": 2}
 TINY_COST |= {"characters": 5, "drawings": 3}
+TINY_GLYPHS = {"glyph_alphabets": 4, "glyph_characters": 5, "glyph_drawings": 4}
+TINY_SETUP = replace(QUICK_SETUP, iterations=2, test_tasks=4, filters=2, **TINY_GLYPHS)
 
 
 def accuracies(values: dict[str, list[float]], key: str = "test_accuracy") -> list[dict]:
@@ -96,18 +92,23 @@ def test_h2_check_is_inconclusive_when_intervals_overlap_and_flips_when_reversed
 
 
 def test_h2_experiment_scores_on_alphabets_never_meta_trained():
-    config = FewShotConfig(
-        roles=(("maml", "maml"), ("sharp-maml-both", "sharp-maml-both")),
-        iterations=2,
-        test_tasks=4,
-        filters=2,
-        alphabets=4,
-        characters=5,
-        drawings=4,
+    config = AccuracyConfig(
+        TINY_SETUP, roles=(("maml", "maml"), ("sharp-maml-both", "sharp-maml-both"))
     )
-    result = json.loads(json.dumps(few_shot_experiment(config, seed=0)))
+    result = json.loads(json.dumps(accuracy_experiment(config, seed=0)))
     assert not set(result["train_classes"]) & set(result["test_classes"])
     assert 0.0 <= result["roles"]["sharp-maml-both"]["test_accuracy"]["mean"] <= 1.0
+
+
+def test_h2_with_rho_zero_reproduces_maml_and_cannot_pass():
+    """The negative control: ρ = 0 makes every variant MAML, seed by seed."""
+    roles = (("maml", "maml"), ("sharp-maml-up", "sharp-maml-up"))
+    config = AccuracyConfig(TINY_SETUP, roles=roles, rho=0.0)
+    results = [accuracy_experiment(config, seed) for seed in range(2)]
+    for result in results:
+        numbers = result["roles"]
+        assert numbers["sharp-maml-up"]["test_accuracy"] == numbers["maml"]["test_accuracy"]
+    assert accuracy_check(results).status == "INCONCLUSIVE"
 
 
 def test_h3_counts_match_the_theory_and_flip_when_maml_is_timed_in_place_of_a_variant():
@@ -180,7 +181,10 @@ def test_g2_check_compares_the_agnostic_inner_rule_with_sharp_maml_low():
     [
         (lambda: FlatnessConfig(algorithm="maml"), "algorithm must be a non-empty tuple from"),
         (lambda: FlatnessConfig(rho=-1.0), "rho must be"),
-        (lambda: FewShotConfig(iterations=0), "iterations must be an integer >= 1"),
+        (lambda: FewShotSetup(iterations=0), "iterations must be an integer >= 1"),
+        (lambda: FewShotSetup(glyph_drawings=0), "glyph_drawings must be an integer >= 1"),
+        (lambda: AccuracyConfig(rho=-1.0), "rho must be"),
+        (lambda: AccuracyConfig(roles=(("maml", "sam"),)), "roles' algorithms must be"),
         (lambda: CostConfig(roles=(("x", "sam"),)), "roles' algorithms must be"),
         (lambda: NoisyLabelConfig(noise=1.0), r"noise must be in \[0, 1\)"),
         (lambda: NoisyLabelConfig(roles=(("plain", "adam"),)), "roles' methods must be from"),
