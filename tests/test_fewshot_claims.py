@@ -12,13 +12,18 @@ from figures.fewshot_landscape import HardnessConfig, hardness_check, hardness_e
 from figures.sign_maml import SignMamlConfig, sign_maml_check, sign_maml_experiment
 
 
-def s2_result(sign_cost: float, sign_accuracy: float) -> dict:
+def s2_result(sign_cost: float, sign_accuracy: float, cost_half_width: float = 0.02) -> dict:
+    """MAML costs 1.0 and FO-MAML 0.5 seconds per step; Sign-MAML ``sign_cost``."""
+
     def numbers(cost: float, accuracy: float) -> dict:
         return {
             "seconds_per_iteration": cost,
             "inner_lr": 0.1,
             "accuracy": {"5": {"mean": accuracy, "half_width": 0.01}},
         }
+
+    def ratio(denominator: float) -> dict:
+        return {"mean": sign_cost / denominator, "half_width": cost_half_width, "level": 0.95}
 
     return {
         "eval_step": "5",
@@ -27,6 +32,7 @@ def s2_result(sign_cost: float, sign_accuracy: float) -> dict:
             "fo-maml": numbers(0.5, 0.90),
             "sign-maml": numbers(sign_cost, sign_accuracy),
         },
+        "sign_maml_cost_ratio": {"fo-maml": ratio(0.5), "maml": ratio(1.0)},
     }
 
 
@@ -34,6 +40,12 @@ def test_s2_check_needs_fo_cost_and_fo_accuracy():
     assert sign_maml_check([s2_result(0.55, 0.89)]).status == "PASS"
     assert sign_maml_check([s2_result(0.95, 0.92)]).status == "FAIL"
     assert sign_maml_check([s2_result(0.5, 0.5)]).status == "FAIL"
+
+
+def test_s2_cost_intervals_across_a_bound_are_inconclusive():
+    """Sign-MAML at 1.2 ± 0.1 of FO-MAML may cost more than 1.25 of it: no verdict either way."""
+    verdict = sign_maml_check([s2_result(0.6, 0.9, cost_half_width=0.1)])
+    assert verdict.status == "INCONCLUSIVE" and "of FO-MAML reaches 1.25" in verdict.reason
 
 
 def l7_result(gain_difference: float, hard_training: float) -> dict:
