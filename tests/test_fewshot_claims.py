@@ -84,11 +84,11 @@ def test_s2_flips_when_sign_maml_takes_fo_maml_step_size():
 
 @pytest.mark.slow
 def test_s2_flips_when_maml_stands_in_for_sign_maml():
-    """MAML timed in Sign-MAML's place trips a cost bound.
+    """MAML timed in Sign-MAML's place costs ×1 of MAML and ≈×1.5 of FO-MAML: it cannot PASS.
 
-    Which bound trips first depends on machine noise (MAML costs ≈1.5× FO-MAML
-    at this size, and ×1.0 of itself), so the test asks for a cost failure,
-    not a particular one.
+    On a quiet machine both cost intervals lie above their bounds (FAIL); a noisy
+    one may widen an interval across a bound (INCONCLUSIVE). Either way the
+    reason is the cost: MAML's accuracy is not below FO-MAML's.
     """
     right = SignMamlConfig(setup=replace(SMALL, iterations=20, test_tasks=50), timing_rounds=15)
     maml_as_sign = replace(
@@ -96,7 +96,8 @@ def test_s2_flips_when_maml_stands_in_for_sign_maml():
         roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4), ("sign-maml", "maml", 0.4)),
     )
     verdict = sign_maml_check(run(sign_maml_experiment, maml_as_sign))
-    assert verdict.status == "FAIL" and "Sign-MAML costs" in verdict.reason
+    assert verdict.status in ("FAIL", "INCONCLUSIVE") and "cost" in verdict.reason
+    assert "clearly below" not in verdict.reason
 
 
 @pytest.mark.slow
