@@ -133,7 +133,7 @@ def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
         step()
         counts[role] = (counter.evaluations, counter.backward)
         steps[role] = step
-    seconds = interleaved_seconds(steps, config.rounds)
+    seconds = interleaved_seconds(steps, config.rounds, device)
     base = seconds["maml"]
     return {
         "inner_steps": config.inner_steps,
