@@ -143,7 +143,7 @@ def _curvature(y: torch.Tensor) -> float:
 
 
 def _backward(layers: Sequence[Layer], forward: _Pass, delta: torch.Tensor) -> list[torch.Tensor]:
-    """δ_l for every layer, last first reversed back into layer order."""
+    """δ_l = ∂L/∂z_l for every layer, in layer order, from δ_L = ``delta``."""
     deltas = [delta]
     for index in range(len(layers) - 1, 0, -1):
         delta = _times(delta, layers[index][0]) * forward.masks[index - 1]
