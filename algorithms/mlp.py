@@ -10,6 +10,9 @@ which on small networks is several times faster than ``vmap`` (per-operator
 overhead, not arithmetic, dominates at this size); layers of width 1 (the
 sinusoid net's first and last) run as broadcasts. The tests check that it
 gives the generic ``vmap(functional_call)`` path's outputs and gradients.
+It is split into ``batched_features`` (every layer but the last) and
+``batched_head`` (the last layer), so ANIL computes the features once per
+adaptation (``algorithms.forward.splits_features``).
 
 Example:
     >>> import torch
@@ -65,16 +68,28 @@ class MLP(nn.Module):
                 x = torch.relu(x)
         return x
 
+    @property
+    def head_prefix(self) -> str:
+        """The last layer's parameter names start with this (see ``algorithms.forward``)."""
+        return f"layers.{len(self.layers) - 1}."
+
     def batched_forward(self, params: Params, x: torch.Tensor) -> torch.Tensor:
         """Outputs ``[B, N, out]`` for inputs ``x [B, N, in]`` and parameters with a task axis B."""
-        last = len(self.layers) - 1
-        for index in range(len(self.layers)):
-            x = batched_linear(
-                x, params[f"layers.{index}.weight"], params.get(f"layers.{index}.bias")
-            )
-            if index < last:
-                x = torch.relu(x)
+        return self.batched_head(params, self.batched_features(params, x))
+
+    def batched_features(self, params: Params, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations ``[B, N, widths[-2]]`` (``x`` for one layer)."""
+        for index in range(len(self.layers) - 1):
+            x = torch.relu(self._batched_layer(params, index, x))
         return x
+
+    def batched_head(self, params: Params, features: torch.Tensor) -> torch.Tensor:
+        """The last layer on ``features [B, N, widths[-2]]``: outputs ``[B, N, out]``."""
+        return self._batched_layer(params, len(self.layers) - 1, features)
+
+    def _batched_layer(self, params: Params, index: int, x: torch.Tensor) -> torch.Tensor:
+        weight, bias = params[f"layers.{index}.weight"], params.get(f"layers.{index}.bias")
+        return batched_linear(x, weight, bias)
 
 
 def batched_linear(

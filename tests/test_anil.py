@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from algorithms import MLP, make, mse, parameters_of
+from synthetic import SinusoidTasks
 from tests.conftest import smooth_mlp
 
 
@@ -70,11 +71,19 @@ def test_features_computed_once_give_the_generic_gradients_and_evaluation(algori
         torch.testing.assert_close(losses, generic.evaluate(params, batch, (steps,))[steps])
 
 
+def mlp_and_batch():
+    model = MLP((1, 8, 8, 1), generator=torch.Generator().manual_seed(0)).double()
+    return model, SinusoidTasks().sample(4, torch.Generator().manual_seed(0), torch.float64)
+
+
+@pytest.mark.parametrize("model_and_batch", [body_head_and_batch, mlp_and_batch])
 @pytest.mark.parametrize(("algorithm", "body_passes"), [("anil", 2), ("maml", 6)])
-def test_anil_runs_the_body_once_on_the_support_set(monkeypatch, algorithm, body_passes):
+def test_anil_runs_the_body_once_on_the_support_set(
+    monkeypatch, model_and_batch, algorithm, body_passes
+):
     """Five inner steps: ANIL's body sees the support and the query set once each; MAML's
     body moves, so it runs at every step and on the query set."""
-    model, batch = body_head_and_batch()
+    model, batch = model_and_batch()
     calls = []
     features = model.batched_features
     monkeypatch.setattr(model, "batched_features", lambda *a: calls.append(1) or features(*a))
