@@ -221,8 +221,7 @@ class MetaLearner:
             raise ValueError(f"steps must be non-negative step counts, got {list(steps)}")
         score = self._task_loss if metric is None else metric
         task_params = self._broadcast(detached(params), batch.num_tasks)
-        with torch.enable_grad():
-            support_loss = self._support_loss(task_params, batch.support_x, batch.support_y)
+        support_loss = self._support_loss(task_params, batch.support_x, batch.support_y)
         results = {}
         for step in range(wanted[-1] + 1):
             if step in wanted:

@@ -68,14 +68,24 @@ def value_and_gradient(objective: Objective, params: Params) -> tuple[torch.Tens
 def autograd_value_and_gradient(
     objective: Objective, params: Params
 ) -> tuple[torch.Tensor, Params]:
-    """objective(θ) (detached) and its autograd gradient for every tensor of θ (zeros if unused)."""
+    """objective(θ) (detached) and its autograd gradient for every tensor of θ (zeros if unused).
+
+    The objective is called with fresh leaves holding θ's values, so it must compute
+    from the parameters it is given; one that reads none of them is an error.
+    """
     leaves = {name: tensor.detach().requires_grad_(True) for name, tensor in params.items()}
     with torch.enable_grad():
         loss = objective(leaves)
-        gradients = torch.autograd.grad(
-            loss, list(leaves.values()), allow_unused=True, materialize_grads=True
+        gradients = torch.autograd.grad(loss, list(leaves.values()), allow_unused=True)
+    if all(gradient is None for gradient in gradients):
+        raise ValueError(
+            "the objective does not depend on the parameters it is called with; compute the "
+            "loss from its argument (objective(params) -> loss), not from tensors it captured"
         )
-    return loss.detach(), dict(zip(leaves, gradients, strict=True))
+    return loss.detach(), {
+        name: torch.zeros_like(leaf) if gradient is None else gradient
+        for (name, leaf), gradient in zip(leaves.items(), gradients, strict=True)
+    }
 
 
 class OuterStep(Protocol):

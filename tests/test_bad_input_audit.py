@@ -18,7 +18,16 @@ import pytest
 import torch
 from sweep_claims import FailConfig, claim_of, fail_experiment
 
-from algorithms import MLP, DivergenceError, load_checkpoint, make, mse, parameters_of, train
+from algorithms import (
+    MLP,
+    DivergenceError,
+    load_checkpoint,
+    make,
+    mse,
+    optimizer_step,
+    parameters_of,
+    train,
+)
 from algorithms import save_checkpoint as save
 from figures.cache import CacheEntry
 from figures.claims import Cell, check_scale
@@ -150,6 +159,17 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
             lambda _: make("maml", MLP((1, 4, 1)), mse, 0.1, meta_gradient_path="manual"),
         ),
         r"meta_gradient_path must be one of \('auto', 'autograd'\), got 'manual'",
+    ),
+    "an objective that ignores its parameters": (
+        from_api(
+            ValueError,
+            lambda _: optimizer_step(
+                lambda p: torch.ones(1, requires_grad=True).sum(),
+                {"w": torch.zeros(2, requires_grad=True)},
+                torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1),
+            ),
+        ),
+        r"the objective does not depend on the parameters it is called with; compute the loss",
     ),
     "zero inner step size": (
         from_api(ValueError, lambda _: make("maml", MLP((1, 4, 1)), mse, inner_lr=0.0)),
