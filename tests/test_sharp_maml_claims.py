@@ -176,6 +176,19 @@ def test_g2_check_compares_the_agnostic_inner_rule_with_sharp_maml_low():
     assert inner_rule_check(accuracies(worse)).status == "FAIL"
 
 
+def test_g2_with_the_sam_rule_in_the_agnostic_role_cannot_pass():
+    """The negative control: Sharp-MAML_low timed in its own and in Agnostic's role."""
+    roles = (("sharp-maml-low", "sharp-maml-low"), ("sharp-maml-agnostic", "sharp-maml-low"))
+    results = [accuracy_experiment(AccuracyConfig(TINY_SETUP, roles=roles), s) for s in range(2)]
+    for result in results:
+        numbers = result["roles"]
+        assert (
+            numbers["sharp-maml-agnostic"]["test_accuracy"]
+            == (numbers["sharp-maml-low"]["test_accuracy"])
+        )
+    assert inner_rule_check(results).status == "INCONCLUSIVE"
+
+
 @pytest.mark.parametrize(
     ("make_config", "message"),
     [
