@@ -3,10 +3,15 @@
 For n values with sample mean x̄ and standard deviation s, the two-sided
 interval at level 1 − a is x̄ ± t_{1−a/2, n−1} · s/√n (Student's t).
 
+For a ratio of two paired means, ``paired_ratio`` gives the delta-method
+interval.
+
 Example:
     >>> interval = mean_interval([1.0, 2.0, 3.0, 4.0])
     >>> round(interval.mean, 3), round(interval.half_width, 3)
     (2.5, 2.054)
+    >>> round(paired_ratio(torch.tensor([2.0, 4.0, 6.1]), torch.tensor([1.0, 2.0, 3.0]))["mean"], 4)
+    2.0167
 """
 
 from __future__ import annotations
@@ -64,3 +69,16 @@ def mean_interval(
     sem = array.std(ddof=1) / math.sqrt(array.size)
     quantile = stats.t.ppf(0.5 + level / 2.0, df=array.size - 1)
     return MeanInterval(float(array.mean()), float(quantile * sem), int(array.size), level)
+
+
+def paired_ratio(numerator: torch.Tensor, denominator: torch.Tensor, level: float = 0.95) -> dict:
+    """mean(a)/mean(b) over paired samples (a_i, b_i), with a delta-method interval.
+
+    r = ā/b̄, Var(r) ≈ Var(a − r·b) / (n b̄²): the same tasks scored by two
+    methods, or the same timing rounds of two computations. Returns
+    ``{"mean", "half_width", "level"}``.
+    """
+    mean_b = denominator.mean()
+    ratio = (numerator.mean() / mean_b).item()
+    residual = mean_interval((numerator - ratio * denominator) / mean_b, level=level)
+    return {"mean": ratio, "half_width": residual.half_width, "level": level}

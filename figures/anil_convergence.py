@@ -68,7 +68,7 @@ from analysis.convergence import (
     on_grid,
     window_means,
 )
-from analysis.statistics import MeanInterval, mean_interval
+from analysis.statistics import MeanInterval, mean_interval, paired_ratio
 from figures.anil_experiments import (
     AnilSetup,
     hessian_from_step,
@@ -79,7 +79,6 @@ from figures.anil_experiments import (
     train_recording_gradients,
 )
 from figures.claims import Cell, Claim, Results, Verdict, register
-from figures.linear_experiments import paired_ratio
 from figures.timing import interleaved_rounds
 from synthetic.validation import require_count, require_positive
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import torch
 
 from algorithms import MLP, MetaLearner, Params, make, mse, train
-from analysis.statistics import mean_interval
 from synthetic import LinearTaskMixture, TaskCluster
 from synthetic.validation import require_count, require_positive
 
@@ -181,14 +180,3 @@ def simulated_excess_risk(
         error = adapted - optima
         risks.append(0.5 * torch.einsum("bi,bij,bj->b", error, covariances[cluster], error))
     return torch.cat(risks).cpu()
-
-
-def paired_ratio(numerator: torch.Tensor, denominator: torch.Tensor, level: float = 0.95) -> dict:
-    """mean(a)/mean(b) over the same tasks, with a delta-method interval at ``level``.
-
-    r = ā/b̄, Var(r) ≈ Var(a − r·b) / (n b̄²) for paired samples (a_i, b_i).
-    """
-    mean_b = denominator.mean()
-    ratio = (numerator.mean() / mean_b).item()
-    residual = mean_interval((numerator - ratio * denominator) / mean_b, level=level)
-    return {"mean": ratio, "half_width": residual.half_width, "level": level}

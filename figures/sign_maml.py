@@ -11,7 +11,7 @@ by the same protocol on held-out classes.
 Cost is the seconds of one outer step in interleaved timing rounds
 (``figures.timing``), so machine load hits all three alike; Sign-MAML's cost
 relative to FO-MAML's and to MAML's is a ratio of paired means with a 95%
-interval (``figures.linear_experiments.paired_ratio``).
+interval (``analysis.statistics.paired_ratio``).
 
 The check: Sign-MAML's cost ≤ 1.25 × FO-MAML's and ≤ 0.8 × MAML's (each
 ratio's whole interval), and its accuracy is not clearly below FO-MAML's
@@ -41,9 +41,9 @@ import torch
 from matplotlib.figure import Figure
 
 from algorithms import MetaLearner, Params
+from analysis.statistics import paired_ratio
 from figures.claims import Cell, Claim, Results, Verdict, register
 from figures.fewshot import SCALED_SETUPS, FewShotSetup
-from figures.linear_experiments import paired_ratio
 from figures.timing import interleaved_rounds
 from synthetic import TaskBatch
 from synthetic.validation import require_count

@@ -44,11 +44,11 @@ from analysis.linear_theory import (
     nal_solution,
     objective_hessian,
 )
+from analysis.statistics import paired_ratio
 from figures.claims import Cell, Claim, Results, Verdict, register
 from figures.linear_experiments import (
     LinearTraining,
     MixtureSpec,
-    paired_ratio,
     simulated_excess_risk,
     train_linear,
 )

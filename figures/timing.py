@@ -32,7 +32,7 @@ def interleaved_rounds(
     """Seconds per call of each function in each of ``rounds`` interleaved rounds.
 
     Round r of every function runs back to back, so the samples are paired by r
-    (``figures.linear_experiments.paired_ratio`` turns two of them into a ratio
+    (``analysis.statistics.paired_ratio`` turns two of them into a ratio
     with an interval). Each function is called once untimed first. On a CUDA
     ``device`` the clock is read only after the device has finished its work.
     """

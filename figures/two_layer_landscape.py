@@ -18,7 +18,7 @@ adapted by one step on K = 100 support points of the same held-out tasks.
 
 The measure is the gain E_NAL / E_MAML of post-adaptation query MSE
 (noise-free labels, so MSE is the excess risk), with a paired delta-method
-interval over test tasks (``figures.linear_experiments.paired_ratio``).
+interval over test tasks (``analysis.statistics.paired_ratio``).
 Unlike the linear model, a two-layer MAML beats NAL even when every task is
 equally hard, and that gain also grows with D (MAML can shape its own
 local curvature); so every landscape cell at the smallest and largest D has a
@@ -55,8 +55,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from algorithms import MLP, Params, make, mse, train
+from analysis.statistics import paired_ratio
 from figures.claims import Cell, Claim, Results, Verdict, register
-from figures.linear_experiments import paired_ratio
 from synthetic.teacher_student import TeacherStudentTasks
 from synthetic.validation import require_count, require_non_negative, require_positive
 
