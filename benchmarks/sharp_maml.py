@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import platform
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from figures.files import write_json
-from figures.sharp_cost import CostConfig, cost_check, cost_experiment
+from figures.sharp_cost import COST_SETUP, CostConfig, cost_check, cost_experiment
 
 
 def run(filters: list[int], inner_steps: list[int], rounds: int) -> dict:
@@ -32,7 +33,8 @@ def run(filters: list[int], inner_steps: list[int], rounds: int) -> dict:
     }
     for width in filters:
         for steps in inner_steps:
-            config = CostConfig(filters=width, inner_steps=steps, rounds=rounds)
+            setup = replace(COST_SETUP, filters=width, inner_steps=steps)
+            config = CostConfig(setup, rounds=rounds)
             case = {"filters": width, **cost_experiment(config, seed=0)}
             verdict = cost_check([case])
             case["within_bounds"] = verdict.status == "PASS"

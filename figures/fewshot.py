@@ -23,6 +23,7 @@ import torch
 
 from algorithms import ConvNet, MetaLearner, cross_entropy, evaluate_accuracy, make, parameters_of
 from algorithms.evaluation import AccuracyReport
+from algorithms.losses import LossFn
 from algorithms.params import Params
 from algorithms.train import TrainResult, train
 from synthetic import ClassSplits, FewShotTasks, GlyphAlphabets, load_omniglot
@@ -52,6 +53,7 @@ class FewShotSetup:
     outer_lr: float = 1e-3
     test_tasks: int = 600
     eval_steps: tuple[int, ...] = (1, 5)
+    inner_steps: int = 1
     omniglot: str | None = None
     glyph_alphabets: int = 20
     glyph_characters: int = 8
@@ -68,6 +70,7 @@ class FewShotSetup:
             "meta_batch",
             "iterations",
             "test_tasks",
+            "inner_steps",
             "glyph_alphabets",
             "glyph_characters",
             "glyph_drawings",
@@ -100,15 +103,23 @@ class FewShotSetup:
     def tasks(self, dataset, mode: str = "any") -> FewShotTasks:
         return FewShotTasks(dataset.to(self.device), self.ways, self.shots, self.queries, mode)
 
-    def learner(self, algorithm: str, inner_lr: float, seed: int, **options: Any) -> MetaLearner:
-        """``algorithm`` (one inner step) on a conv net initialised from ``seed``.
+    def learner(
+        self,
+        algorithm: str,
+        inner_lr: float,
+        seed: int,
+        loss_fn: LossFn = cross_entropy,
+        **options: Any,
+    ) -> MetaLearner:
+        """``algorithm`` (``inner_steps`` inner steps) on a conv net initialised from ``seed``.
 
-        ``options`` go to ``algorithms.make``, e.g. ``rho=0.05`` for a Sharp-MAML variant.
+        ``options`` go to ``algorithms.make``, e.g. ``rho=0.05`` for a Sharp-MAML
+        variant; ``loss_fn`` replaces cross-entropy (e.g. a counting wrapper of it).
         """
         model = ConvNet(
             self.ways, filters=self.filters, generator=torch.Generator().manual_seed(seed)
         ).to(self.device)
-        return make(algorithm, model, cross_entropy, inner_lr=inner_lr, inner_steps=1, **options)
+        return make(algorithm, model, loss_fn, inner_lr, self.inner_steps, **options)
 
     def meta_train(self, learner: MetaLearner, tasks: FewShotTasks, seed: int) -> TrainResult:
         """``learner`` meta-trained on ``tasks`` from its model's weights; θ is ``.params``."""

@@ -1,7 +1,8 @@
 """Claim H3: the cost of each Sharp-MAML variant relative to MAML (Abbas et al.).
 
-One outer step of every role on a fixed batch of glyph tasks (the 4-block
-ConvNet), counted and timed. Counted exactly: loss evaluations and backward
+One outer step of every role on a fixed batch of a ``figures.fewshot.FewShotSetup``'s
+tasks (glyphs of the meta-train alphabets, the 4-block ConvNet, S =
+``setup.inner_steps``), counted and timed. Counted exactly: loss evaluations and backward
 passes per iteration; the theory for S inner steps is a·S + b of each,
 
     MAML S + 1,  low 2S + 1,  up 2S + 2,  both 4S + 2,  efficient 3S + 2
@@ -17,9 +18,9 @@ cheaper than both; anything else FAILS. MAML timed in a variant's place fails
 on its counts.
 
 Example:
-    >>> config = CostConfig(filters=2, rounds=1, queries=1, meta_batch=1, alphabets=2,
-    ...                     characters=5, drawings=3)
-    >>> result = cost_experiment(config, seed=0)
+    >>> setup = replace(COST_SETUP, filters=2, queries=1, meta_batch=1, glyph_characters=5,
+    ...                 glyph_drawings=3)
+    >>> result = cost_experiment(CostConfig(setup, rounds=1), seed=0)
     >>> result["roles"]["sharp-maml-both"]["loss_evaluations_per_iter"]
     6
 """
@@ -27,7 +28,7 @@ Example:
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import matplotlib
@@ -38,12 +39,12 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from algorithms import ConvNet, cross_entropy, make, parameters_of
+from algorithms import cross_entropy, parameters_of
 from algorithms.losses import TaskLoss
 from figures.claims import Cell, Claim, Results, Verdict, register
+from figures.fewshot import FewShotSetup
 from figures.sharp_family import PAPER, VARIANTS, require_algorithms
 from figures.timing import interleaved_seconds
-from synthetic import FewShotTasks, GlyphAlphabets
 from synthetic.validation import require_count, require_positive
 
 TIME_BOUNDS = {"sharp-maml-low": 2.5, "sharp-maml-up": 2.5, "sharp-maml-both": 4.5}
@@ -56,20 +57,21 @@ COUNT_MULTIPLES = {  # (a, b): a·S + b loss evaluations and backward passes per
 }
 
 
+COST_SETUP = FewShotSetup(
+    queries=3, meta_batch=4, glyph_alphabets=4, glyph_characters=8, glyph_drawings=6
+)
+"""H3's tasks and net at the quick scale: 5-way 1-shot glyph tasks, 16 filters, 4 tasks."""
+
+
 @dataclass(frozen=True)
 class CostConfig:
-    """H3: one outer step of each role on a fixed glyph batch, counted and timed."""
+    """H3: one outer step of each role on a fixed batch of ``setup``'s tasks, counted and timed.
 
+    The batch comes from the meta-train classes; ``setup.inner_steps`` is S.
+    """
+
+    setup: FewShotSetup = COST_SETUP
     roles: tuple[tuple[str, str], ...] = tuple((a, a) for a in ("maml", *VARIANTS))
-    inner_steps: int = 1
-    filters: int = 16
-    alphabets: int = 4
-    characters: int = 8
-    drawings: int = 6
-    ways: int = 5
-    shots: int = 1
-    queries: int = 3
-    meta_batch: int = 4
     inner_lr: float = 0.4
     rounds: int = 10
     device: str = "cpu"
@@ -78,10 +80,7 @@ class CostConfig:
         require_algorithms(
             "roles' algorithms", tuple(a for _, a in self.roles), (*COUNT_MULTIPLES,)
         )
-        for name in ("inner_steps", "filters", "alphabets", "characters", "drawings", "ways"):
-            require_count(name, getattr(self, name))
-        for name in ("shots", "queries", "meta_batch", "rounds"):
-            require_count(name, getattr(self, name))
+        require_count("rounds", self.rounds)
         require_positive("inner_lr", self.inner_lr)
 
 
@@ -108,22 +107,14 @@ class Counter:
 
 def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
     """Loss evaluations, backward passes and seconds per outer step of every role."""
-    device = config.device
-    glyphs = GlyphAlphabets(
-        alphabets=config.alphabets, characters=config.characters, drawings=config.drawings
-    )
-    tasks = FewShotTasks(glyphs.render(), config.ways, config.shots, config.queries)
-    batch = tasks.sample(config.meta_batch, torch.Generator().manual_seed(seed)).to(device)
+    setup = config.setup.at(config.device, config.setup.omniglot)
+    tasks = setup.tasks(setup.splits().train)
+    batch = tasks.sample(setup.meta_batch, torch.Generator(setup.device).manual_seed(seed))
     counter = Counter()
     steps, counts = {}, {}
     for role, algorithm in config.roles:
-        model = ConvNet(
-            ways=config.ways, filters=config.filters, generator=torch.Generator().manual_seed(seed)
-        ).to(device)
-        learner = make(
-            algorithm, model, counter.counted(cross_entropy), config.inner_lr, config.inner_steps
-        )
-        params = parameters_of(model)
+        learner = setup.learner(algorithm, config.inner_lr, seed, counter.counted(cross_entropy))
+        params = parameters_of(learner.model)
         optimizer = torch.optim.Adam(params.values(), lr=1e-4)
 
         def step(learner=learner, params=params, optimizer=optimizer) -> None:
@@ -133,10 +124,10 @@ def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
         step()
         counts[role] = (counter.evaluations, counter.backward)
         steps[role] = step
-    seconds = interleaved_seconds(steps, config.rounds, device)
+    seconds = interleaved_seconds(steps, config.rounds, setup.device)
     base = seconds["maml"]
     return {
-        "inner_steps": config.inner_steps,
+        "inner_steps": setup.inner_steps,
         "roles": {
             role: {
                 "algorithm": algorithm,
@@ -210,12 +201,13 @@ def cost_figure(results: Results) -> Figure:
 
 
 def cost_cells(scale: str) -> list[Cell]:
-    settings = {
-        "smoke": CostConfig(filters=4, rounds=2),
-        "quick": CostConfig(),
-        "paper": CostConfig(filters=64, inner_steps=5, meta_batch=32, rounds=20),
+    setups = {
+        "smoke": replace(COST_SETUP, filters=4),
+        "quick": COST_SETUP,
+        "paper": replace(COST_SETUP, filters=64, inner_steps=5, meta_batch=32),
     }
-    return [Cell(settings[scale], 0)]
+    rounds = {"smoke": 2, "quick": 10, "paper": 20}[scale]
+    return [Cell(CostConfig(setups[scale], rounds=rounds), 0)]
 
 
 H3 = register(

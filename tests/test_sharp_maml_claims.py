@@ -16,11 +16,12 @@ from figures.agnostic_sam_claims import (
 from figures.claims import REGISTRY, SCALES
 from figures.fewshot import FewShotSetup
 from figures.sharp_accuracy import QUICK_SETUP, AccuracyConfig, accuracy_check, accuracy_experiment
-from figures.sharp_cost import CostConfig, cost_check, cost_experiment
+from figures.sharp_cost import COST_SETUP, CostConfig, cost_check, cost_experiment
 from figures.sharp_flatness import FlatnessConfig, flatness_check, flatness_experiment
 
-TINY_COST = {"filters": 2, "rounds": 1, "queries": 1, "meta_batch": 1, "alphabets": 2}
-TINY_COST |= {"characters": 5, "drawings": 3}
+TINY_COST_SETUP = replace(
+    COST_SETUP, filters=2, queries=1, meta_batch=1, glyph_characters=5, glyph_drawings=3
+)
 TINY_GLYPHS = {"glyph_alphabets": 4, "glyph_characters": 5, "glyph_drawings": 4}
 TINY_SETUP = replace(QUICK_SETUP, iterations=2, test_tasks=4, filters=2, **TINY_GLYPHS)
 
@@ -112,10 +113,10 @@ def test_h2_with_rho_zero_reproduces_maml_and_cannot_pass():
 
 
 def test_h3_counts_match_the_theory_and_flip_when_maml_is_timed_in_place_of_a_variant():
-    right = cost_experiment(CostConfig(inner_steps=2, **TINY_COST), seed=0)
+    right = cost_experiment(CostConfig(replace(TINY_COST_SETUP, inner_steps=2), rounds=1), 0)
     assert "counted" not in cost_check([right]).reason
     roles = (("maml", "maml"), ("sharp-maml-up", "maml"), ("sharp-maml-both", "sharp-maml-both"))
-    wrong = cost_experiment(CostConfig(roles=roles, **TINY_COST), seed=0)
+    wrong = cost_experiment(CostConfig(TINY_COST_SETUP, roles=roles, rounds=1), seed=0)
     verdict = cost_check([wrong])
     assert verdict.status == "FAIL" and "sharp-maml-up counted (2, 2), theory 4" in verdict.reason
 
