@@ -1,11 +1,15 @@
 """``mamlscape spectrum``: the curvature report of one meta-learning objective.
 
-    mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH]
-                       [--objective meta|task|nal] [--k 5] [--seed 0] [--device cpu] --out DIR
+    mamlscape spectrum --algo maml --tasks sinusoid|linear|glyphs [--checkpoint PATH]
+                       [--objective meta|task|nal] [--k 5] [--seed 0] [--device cpu]
+                       [--omniglot PATH] --out DIR
 
-The model is Finn et al.'s MLP 1-40-40-1 for ``sinusoid`` and a bias-free
-linear model y = ⟨θ, x⟩ (d = 10) on ``LinearTaskMixture.easy_hard`` for
-``linear``. θ is the checkpoint (``algorithms.load_checkpoint``; its inner
+The model is Finn et al.'s MLP 1-40-40-1 under squared loss for ``sinusoid``,
+a bias-free linear model y = ⟨θ, x⟩ (d = 10) on ``LinearTaskMixture.easy_hard``
+for ``linear``, and the 4-block conv net (8 filters) under cross-entropy on
+5-way 1-shot tasks of the meta-train alphabets of ``figures.fewshot.FewShotSetup``
+for ``glyphs`` (procedural glyphs, or Omniglot with ``--omniglot PATH``). θ is
+the checkpoint (``algorithms.load_checkpoint``; its inner
 step size and step count are used when it records them) or the seed's random
 initialisation. One meta-batch of tasks, drawn from the seed, fixes the
 objective, in float64:
@@ -49,7 +53,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from algorithms import MLP, available, load_checkpoint, make, mse
+from algorithms import MLP, ConvNet, available, cross_entropy, load_checkpoint, make, mse
+from algorithms.losses import LossFn
 from algorithms.params import Params
 from analysis.density import plot_density, spectral_density
 from analysis.flat import Objective
@@ -66,15 +71,17 @@ from analysis.slices import (
 from analysis.spectrum import ExtremeEigenvalues, extreme_eigenvalues
 from analysis.trace import TraceEstimate, hutch_plus_plus, hutchinson
 from figures.arguments import checked_device, checked_output_folder
+from figures.fewshot import FewShotSetup
 from figures.files import save_figure, write_json
 from synthetic import LinearTaskMixture, SinusoidTasks
 from synthetic.files import write_atomically
 from synthetic.validation import require_count, require_positive
 
-TASKS = ("sinusoid", "linear")
+TASKS = ("sinusoid", "linear", "glyphs")
 OBJECTIVES = ("meta", "task", "nal")
 LINEAR_DIM = 10
-DEFAULT_INNER_LR = {"sinusoid": 0.01, "linear": 0.25}
+GLYPH_SETUP = FewShotSetup(filters=8)
+DEFAULT_INNER_LR = {"sinusoid": 0.01, "linear": 0.25, "glyphs": 0.4}
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class SpectrumConfig:
     k: int = 5
     seed: int = 0
     checkpoint: Path | None = None
+    omniglot: Path | None = None
     meta_batch: int = 25
     trace_budget: int = 60
     density_probes: int = 4
@@ -105,6 +113,11 @@ class SpectrumConfig:
                 raise ValueError(
                     f"--{name} must be one of {list(allowed)}, got {getattr(self, name)!r}"
                 )
+        if self.omniglot is not None and self.tasks != "glyphs":
+            raise ValueError(
+                f"--omniglot applies to --tasks glyphs, not to {self.tasks!r}; drop it or "
+                "ask for --tasks glyphs"
+            )
         require_count("k", self.k)
         require_count("seed", self.seed, minimum=0)
         for name in ("meta_batch", "density_probes", "density_steps", "noise_samples"):
@@ -142,6 +155,9 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--k", type=int, default=5, help="eigenvalues at each end (>= 1)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation, tasks and probes")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument(
+        "--omniglot", type=Path, default=None, help="Omniglot folder or zip for --tasks glyphs"
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for the report")
     parser.set_defaults(handler=spectrum_command)
 
@@ -157,6 +173,7 @@ def spectrum_command(args: argparse.Namespace) -> int:
         k=args.k,
         seed=args.seed,
         checkpoint=args.checkpoint,
+        omniglot=args.omniglot,
     )
     out = checked_output_folder(args.out)
     summary = run_spectrum_report(config, out, device)
@@ -211,7 +228,11 @@ def run_spectrum_report(config: SpectrumConfig, out_dir: Path, device: str = "cp
         "slice_2d.png": plot_plane(plane),
     }
     summary = {
-        "config": {**asdict(config), "checkpoint": _optional_path(config.checkpoint)},
+        "config": {
+            **asdict(config),
+            "checkpoint": _optional_path(config.checkpoint),
+            "omniglot": _optional_path(config.omniglot),
+        },
         "device": device,
         "dtype": "float64",
         "parameter_count": operator.size,
@@ -243,9 +264,17 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     """The model, θ (checkpoint or the seed's initialisation) and the objective, in float64."""
     init_generator = torch.Generator().manual_seed(config.seed)
     data_generator = torch.Generator().manual_seed(config.seed + 1)
+    loss_fn: LossFn = mse
     if config.tasks == "sinusoid":
         model: nn.Module = MLP((1, 40, 40, 1), generator=init_generator)
         batch = SinusoidTasks().sample(config.meta_batch, data_generator, dtype=torch.float64)
+    elif config.tasks == "glyphs":
+        omniglot = None if config.omniglot is None else str(config.omniglot)
+        few_shot = GLYPH_SETUP.at("cpu", omniglot)
+        model = ConvNet(few_shot.ways, filters=few_shot.filters, generator=init_generator)
+        tasks = few_shot.tasks(few_shot.splits().train)
+        batch = tasks.sample(config.meta_batch, data_generator, dtype=torch.float64)
+        loss_fn = cross_entropy
     else:
         model = nn.Linear(LINEAR_DIM, 1, bias=False)
         with torch.no_grad():
@@ -264,7 +293,7 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     inner_lr = float((metadata or {}).get("inner_lr", DEFAULT_INNER_LR[config.tasks]))
     inner_steps = int((metadata or {}).get("inner_steps", 1))
     algo = "nal" if config.objective != "meta" else config.algo
-    learner = make(algo, model, mse, inner_lr, inner_steps)
+    learner = make(algo, model, loss_fn, inner_lr, inner_steps)
     data = batch.select(slice(0, 1)) if config.objective == "task" else batch
     return Setup(
         params=params,

@@ -130,3 +130,27 @@ def test_bad_checkpoints(tmp_path):
     save_checkpoint(tmp_path / "narrow.pt", narrow, dict(narrow.named_parameters()))
     with pytest.raises(ValueError, match="expects"):
         run_command(*base, "--tasks", "sinusoid", "--checkpoint", str(tmp_path / "narrow.pt"))
+
+
+def test_glyph_report_measures_the_conv_net_meta_loss(tmp_path):
+    config = SpectrumConfig(tasks="glyphs", k=1, **{**SMALL, "meta_batch": 2})
+    summary = run_report(config, tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= FIGURES
+    assert summary["parameter_count"] == sum(t.numel() for t in build_setup(config).params.values())
+    spectrum = summary["spectrum"]
+    assert np.isfinite(summary["loss"]) and spectrum["smallest"][0] <= spectrum["largest"][0]
+
+
+def test_glyph_objective_reads_omniglot_when_given():
+    from tests.test_omniglot import shared_zip
+
+    zipped = shared_zip("images_background_small1.zip")
+    glyphs = build_setup(SpectrumConfig(tasks="glyphs", meta_batch=2))
+    omniglot = build_setup(SpectrumConfig(tasks="glyphs", meta_batch=2, omniglot=zipped))
+    assert glyphs.params.keys() == omniglot.params.keys()
+    assert glyphs.objective(glyphs.params).item() != omniglot.objective(omniglot.params).item()
+
+
+def test_omniglot_is_refused_for_tasks_without_images(tmp_path):
+    with pytest.raises(ValueError, match="--omniglot applies to --tasks glyphs, not to 'linear'"):
+        SpectrumConfig(tasks="linear", omniglot=tmp_path)
