@@ -4,12 +4,10 @@
                        [--objective meta|task|nal] [--k 5] [--seed 0] [--device cpu]
                        [--omniglot PATH] --out DIR
 
-The model is Finn et al.'s MLP 1-40-40-1 under squared loss for ``sinusoid``,
-a bias-free linear model y = ⟨θ, x⟩ (d = 10) on ``LinearTaskMixture.easy_hard``
-for ``linear``, and the 4-block conv net (8 filters) under cross-entropy on
-5-way 1-shot tasks of the meta-train alphabets of ``figures.fewshot.FewShotSetup``
-for ``glyphs`` (procedural glyphs, or Omniglot with ``--omniglot PATH``). θ is
-the checkpoint (``algorithms.load_checkpoint``; its inner
+The model, loss and tasks are those of the task family ``--tasks``
+(``figures.task_families``: sinusoids, the linear mixture, or few-shot
+glyphs, Omniglot with ``--omniglot PATH``). θ is the checkpoint
+(``algorithms.load_checkpoint``, e.g. from ``mamlscape train``; its inner
 step size and step count are used when it records them) or the seed's random
 initialisation. One meta-batch of tasks, drawn from the seed, fixes the
 objective, in float64:
@@ -51,10 +49,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from torch import nn
 
-from algorithms import MLP, ConvNet, available, cross_entropy, load_checkpoint, make, mse
-from algorithms.losses import LossFn
+from algorithms import available, load_checkpoint, make
 from algorithms.params import Params
 from analysis.density import plot_density, spectral_density
 from analysis.flat import Objective
@@ -71,17 +67,12 @@ from analysis.slices import (
 from analysis.spectrum import ExtremeEigenvalues, extreme_eigenvalues
 from analysis.trace import TraceEstimate, hutch_plus_plus, hutchinson
 from figures.arguments import checked_device, checked_output_folder
-from figures.fewshot import FewShotSetup
 from figures.files import save_figure, write_json
-from synthetic import LinearTaskMixture, SinusoidTasks
+from figures.task_families import TASK_FAMILIES, check_task_family, task_family
 from synthetic.files import write_atomically
 from synthetic.validation import require_count, require_positive
 
-TASKS = ("sinusoid", "linear", "glyphs")
 OBJECTIVES = ("meta", "task", "nal")
-LINEAR_DIM = 10
-GLYPH_SETUP = FewShotSetup(filters=8)
-DEFAULT_INNER_LR = {"sinusoid": 0.01, "linear": 0.25, "glyphs": 0.4}
 
 
 @dataclass(frozen=True)
@@ -108,16 +99,12 @@ class SpectrumConfig:
     span: float = 1.0
 
     def __post_init__(self) -> None:
-        for name, allowed in (("algo", available()), ("tasks", TASKS), ("objective", OBJECTIVES)):
+        for name, allowed in (("algo", available()), ("objective", OBJECTIVES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(
                     f"--{name} must be one of {list(allowed)}, got {getattr(self, name)!r}"
                 )
-        if self.omniglot is not None and self.tasks != "glyphs":
-            raise ValueError(
-                f"--omniglot applies to --tasks glyphs, not to {self.tasks!r}; drop it or "
-                "ask for --tasks glyphs"
-            )
+        check_task_family(self.tasks, self.omniglot)
         require_count("k", self.k)
         require_count("seed", self.seed, minimum=0)
         for name in ("meta_batch", "density_probes", "density_steps", "noise_samples"):
@@ -149,7 +136,7 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
         description=__doc__.splitlines()[0],
     )
     parser.add_argument("--algo", required=True, help=f"one of {', '.join(available())}")
-    parser.add_argument("--tasks", required=True, help=f"one of {', '.join(TASKS)}")
+    parser.add_argument("--tasks", required=True, help=f"one of {', '.join(TASK_FAMILIES)}")
     parser.add_argument("--checkpoint", type=Path, default=None, help="θ to analyse")
     parser.add_argument("--objective", default="meta", help=f"one of {', '.join(OBJECTIVES)}")
     parser.add_argument("--k", type=int, default=5, help="eigenvalues at each end (>= 1)")
@@ -264,25 +251,9 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     """The model, θ (checkpoint or the seed's initialisation) and the objective, in float64."""
     init_generator = torch.Generator().manual_seed(config.seed)
     data_generator = torch.Generator().manual_seed(config.seed + 1)
-    loss_fn: LossFn = mse
-    if config.tasks == "sinusoid":
-        model: nn.Module = MLP((1, 40, 40, 1), generator=init_generator)
-        batch = SinusoidTasks().sample(config.meta_batch, data_generator, dtype=torch.float64)
-    elif config.tasks == "glyphs":
-        omniglot = None if config.omniglot is None else str(config.omniglot)
-        few_shot = GLYPH_SETUP.at("cpu", omniglot)
-        model = ConvNet(few_shot.ways, filters=few_shot.filters, generator=init_generator)
-        tasks = few_shot.tasks(few_shot.splits().train)
-        batch = tasks.sample(config.meta_batch, data_generator, dtype=torch.float64)
-        loss_fn = cross_entropy
-    else:
-        model = nn.Linear(LINEAR_DIM, 1, bias=False)
-        with torch.no_grad():
-            model.weight.uniform_(-(LINEAR_DIM**-0.5), LINEAR_DIM**-0.5, generator=init_generator)
-        mixture = LinearTaskMixture.easy_hard(
-            LINEAR_DIM, rho_easy=0.9, rho_hard=0.1, p_hard=0.5, distance=2.0, noise_std=0.1
-        )
-        batch = mixture.sample(config.meta_batch, 20, 20, data_generator, dtype=torch.float64)
+    family = task_family(config.tasks, config.omniglot)
+    model = family.model(init_generator)
+    batch = family.sample(config.meta_batch, data_generator, torch.float64)
     model = model.to(device=device, dtype=torch.float64)
     batch = batch.to(device)
     initial = {name: t.detach().clone() for name, t in model.named_parameters()}
@@ -290,10 +261,10 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     if config.checkpoint is not None:
         loaded, metadata = load_checkpoint(config.checkpoint, model, device)
         params = {name: t.detach().to(torch.float64) for name, t in loaded.items()}
-    inner_lr = float((metadata or {}).get("inner_lr", DEFAULT_INNER_LR[config.tasks]))
+    inner_lr = float((metadata or {}).get("inner_lr", family.inner_lr))
     inner_steps = int((metadata or {}).get("inner_steps", 1))
     algo = "nal" if config.objective != "meta" else config.algo
-    learner = make(algo, model, loss_fn, inner_lr, inner_steps)
+    learner = make(algo, model, family.loss_fn, inner_lr, inner_steps)
     data = batch.select(slice(0, 1)) if config.objective == "task" else batch
     return Setup(
         params=params,
