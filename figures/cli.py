@@ -5,6 +5,7 @@
                         [--jobs N | --serial | --scheduler tcp://HOST:8786 | --dask-local N]
                         [--cells-per-task N]
     mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
+    mamlscape train --algo maml --tasks sinusoid [--iterations 1000] --out DIR
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
 default), reusing every cell already in ``OUT/cache``, checks each claim and
@@ -16,7 +17,9 @@ writes ``report.html``, ``report.md``, ``results.json`` and ``figures/`` into
 loses only the cells in flight. A failed cell exits with status 1 after the
 other cells are stored; Ctrl-C exits with status 130 and a summary of what is
 done; a bad argument exits with status 2. ``spectrum`` writes a
-Hessian-spectrum report of one objective (see ``figures.spectrum_report``).
+Hessian-spectrum report of one objective (see ``figures.spectrum_report``);
+``train`` meta-trains one algorithm and saves the checkpoint that
+``spectrum --checkpoint`` reads (see ``figures.train_command``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from figures.claims import SCALES, select
 from figures.report import write_report
 from figures.runner import CellFailuresError, SweepInterrupted, run_claims
 from figures.spectrum_report import add_spectrum_command
+from figures.train_command import add_train_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.set_defaults(handler=reproduce_command)
     add_spectrum_command(commands)
+    add_train_command(commands)
     return parser
 
 

@@ -28,3 +28,8 @@ def write_json(path: str | Path, data: Any) -> None:
 def save_figure(path: str | Path, figure: Figure) -> None:
     """Save a matplotlib figure as PNG, atomically."""
     write_atomically(path, lambda stream: figure.savefig(stream, format="png", dpi=120))
+
+
+def optional_path(path: Path | None) -> str | None:
+    """A path as JSON: its text, or None."""
+    return None if path is None else str(path)

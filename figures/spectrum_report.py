@@ -67,8 +67,8 @@ from analysis.slices import (
 from analysis.spectrum import ExtremeEigenvalues, extreme_eigenvalues
 from analysis.trace import TraceEstimate, hutch_plus_plus, hutchinson
 from figures.arguments import checked_device, checked_output_folder
-from figures.files import save_figure, write_json
-from figures.task_families import TASK_FAMILIES, check_task_family, task_family
+from figures.files import optional_path, save_figure, write_json
+from figures.task_families import add_family_arguments, check_task_family, task_family
 from synthetic.files import write_atomically
 from synthetic.validation import require_count, require_positive
 
@@ -135,16 +135,11 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
         help="curvature report of one objective: eigenvalues, trace, density, sharpness, slices",
         description=__doc__.splitlines()[0],
     )
-    parser.add_argument("--algo", required=True, help=f"one of {', '.join(available())}")
-    parser.add_argument("--tasks", required=True, help=f"one of {', '.join(TASK_FAMILIES)}")
+    add_family_arguments(parser)
     parser.add_argument("--checkpoint", type=Path, default=None, help="θ to analyse")
     parser.add_argument("--objective", default="meta", help=f"one of {', '.join(OBJECTIVES)}")
     parser.add_argument("--k", type=int, default=5, help="eigenvalues at each end (>= 1)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation, tasks and probes")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.add_argument(
-        "--omniglot", type=Path, default=None, help="Omniglot folder or zip for --tasks glyphs"
-    )
     parser.add_argument("--out", type=Path, required=True, help="folder for the report")
     parser.set_defaults(handler=spectrum_command)
 
@@ -217,8 +212,8 @@ def run_spectrum_report(config: SpectrumConfig, out_dir: Path, device: str = "cp
     summary = {
         "config": {
             **asdict(config),
-            "checkpoint": _optional_path(config.checkpoint),
-            "omniglot": _optional_path(config.omniglot),
+            "checkpoint": optional_path(config.checkpoint),
+            "omniglot": optional_path(config.omniglot),
         },
         "device": device,
         "dtype": "float64",
@@ -364,7 +359,3 @@ def _sharpness_row(name: str, result: dict) -> str:
         f"<tr><td>{html.escape(name)}</td><td>{radius}</td><td>{result['sharpness']:.6g}</td>"
         f"<td>{extra}</td><td>{converged}</td></tr>"
     )
-
-
-def _optional_path(path: Path | None) -> str | None:
-    return None if path is None else str(path)

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from algorithms import MLP, ConvNet, cross_entropy, mse
+from algorithms import MLP, ConvNet, available, cross_entropy, mse
 from algorithms.losses import LossFn
 from figures.fewshot import FewShotSetup
 from synthetic import LinearTaskMixture, SinusoidTasks, TaskBatch
@@ -53,6 +54,17 @@ class TaskFamily:
     loss_fn: LossFn
     inner_lr: float
     sample: TaskSampler
+
+
+def add_family_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that runs an algorithm on a task family:
+    ``--algo``, ``--tasks``, ``--device`` and ``--omniglot``."""
+    parser.add_argument("--algo", required=True, help=f"one of {', '.join(available())}")
+    parser.add_argument("--tasks", required=True, help=f"one of {', '.join(TASK_FAMILIES)}")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument(
+        "--omniglot", type=Path, default=None, help="Omniglot folder or zip for --tasks glyphs"
+    )
 
 
 def check_task_family(name: str, omniglot: Path | None = None) -> None:
