@@ -2,20 +2,23 @@
 
     mamlscape train --algo maml --tasks sinusoid|linear|glyphs [--iterations 1000]
                     [--meta-batch 25] [--inner-lr α] [--inner-steps 1] [--outer-lr 1e-3]
-                    [--seed 0] [--device cpu] [--omniglot PATH] --out DIR
+                    [--seed 0] [--save-every 100] [--device cpu] [--omniglot PATH] --out DIR
 
 The model, loss and tasks are the family's (``figures.task_families``); the
 inner step size defaults to the family's. Training is ``algorithms.train``
 with Adam at ``--outer-lr`` on fresh tasks every iteration, drawn from a
 generator seeded with ``--seed`` (the same command gives the same θ on the
-CPU), with a progress bar. It writes
+CPU), with a progress bar. Every ``--save-every`` iterations the run's state
+goes to ``DIR/progress.pt`` (``figures.training_progress``): a stopped run,
+rerun with the same command, goes on from there and ends with the θ an
+uninterrupted run would have. At the end it writes
 
 - ``DIR/checkpoint.pt``: θ with the algorithm, inner step size and steps
   (``mamlscape spectrum --checkpoint`` and ``algorithms.load_checkpoint`` read it);
 - ``DIR/training.json``: the config, the meta-loss of every iteration, seconds.
 
 A NaN/Inf meta-loss stops with an error naming the iteration and the step
-sizes, and writes nothing.
+sizes, and writes no checkpoint.
 
 Example:
     >>> import tempfile, pathlib
@@ -28,18 +31,22 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
-from algorithms import available, make, parameters_of, train
+from algorithms import available, make, parameters_of, save_checkpoint, train
 from figures.arguments import checked_device, checked_output_folder
 from figures.files import optional_path, write_json
 from figures.task_families import add_family_arguments, check_task_family, task_family
+from figures.training_progress import Progress, load_progress, save_progress
 from synthetic.validation import require_count, require_positive
 
 CHECKPOINT = "checkpoint.pt"
+PROGRESS = "progress.pt"
 
 
 @dataclass(frozen=True)
@@ -55,12 +62,13 @@ class TrainConfig:
     outer_lr: float = 1e-3
     seed: int = 0
     omniglot: Path | None = None
+    save_every: int = 100
 
     def __post_init__(self) -> None:
         if self.algo not in available():
             raise ValueError(f"--algo must be one of {list(available())}, got {self.algo!r}")
         check_task_family(self.tasks, self.omniglot)
-        for name in ("iterations", "meta_batch", "inner_steps"):
+        for name in ("iterations", "meta_batch", "inner_steps", "save_every"):
             require_count(f"--{name.replace('_', '-')}", getattr(self, name))
         require_count("--seed", self.seed, minimum=0)
         require_positive("--outer-lr", self.outer_lr)
@@ -82,6 +90,9 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--inner-steps", type=int, default=1, help="inner steps in training")
     parser.add_argument("--outer-lr", type=float, default=1e-3, help="Adam's step size")
     parser.add_argument("--seed", type=int, default=0, help="initialisation and tasks")
+    parser.add_argument(
+        "--save-every", type=int, default=100, help="iterations between saves of the progress"
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for the checkpoint")
     parser.set_defaults(handler=train_command)
 
@@ -99,9 +110,18 @@ def train_command(args: argparse.Namespace) -> int:
         args.outer_lr,
         args.seed,
         args.omniglot,
+        args.save_every,
     )
     out = checked_output_folder(args.out)
-    summary = run_training(config, out, device, progress=True)
+    try:
+        summary = run_training(config, out, device, progress=True)
+    except KeyboardInterrupt:
+        print(
+            f"mamlscape train: interrupted; the run up to its last save is in {out / PROGRESS} "
+            "and the same command resumes from there",
+            file=sys.stderr,
+        )
+        return 130
     tail = summary["meta_loss"][-max(1, len(summary["meta_loss"]) // 10) :]
     print(
         f"mamlscape train: {config.algo} on {config.tasks}, {config.iterations} iterations in "
@@ -114,28 +134,70 @@ def train_command(args: argparse.Namespace) -> int:
 def run_training(
     config: TrainConfig, out_dir: Path, device: str = "cpu", progress: bool = False
 ) -> dict:
-    """Meta-train as ``config`` says; write the checkpoint and ``training.json`` to ``out_dir``."""
+    """Meta-train as ``config`` says, resuming from ``out_dir``'s progress file if there is
+    one; write the checkpoint and ``training.json`` to ``out_dir``."""
     family = task_family(config.tasks, config.omniglot)
     model = family.model(torch.Generator().manual_seed(config.seed)).to(device)
     inner_lr = family.inner_lr if config.inner_lr is None else config.inner_lr
     learner = make(config.algo, model, family.loss_fn, inner_lr, config.inner_steps)
     params = parameters_of(model)
-    result = train(
-        learner,
+    optimizer = torch.optim.Adam(params.values(), lr=config.outer_lr)
+    generator = torch.Generator().manual_seed(config.seed + 1)
+    run = _run_key(config)
+    state = load_progress(out_dir / PROGRESS, run) or Progress(
+        0, params, optimizer.state_dict(), generator.get_state(), [], 0.0
+    )
+    with torch.no_grad():
+        for name, tensor in params.items():
+            tensor.copy_(state.params[name])
+    optimizer.load_state_dict(state.optimizer_state)
+    generator.set_state(state.generator_state)
+    bar = tqdm(total=config.iterations, initial=state.done, desc="train", disable=not progress)
+    while state.done < config.iterations:
+        chunk = min(config.save_every, config.iterations - state.done)
+        result = train(
+            learner,
+            params,
+            lambda g: family.sample(config.meta_batch, g, torch.float32).to(device),
+            chunk,
+            generator,
+            optimizer=optimizer,
+            progress=False,
+        )
+        state = Progress(
+            state.done + chunk,
+            params,
+            optimizer.state_dict(),
+            generator.get_state(),
+            state.losses + result.losses,
+            state.seconds + result.seconds,
+        )
+        save_progress(out_dir / PROGRESS, run, state)
+        bar.update(chunk)
+    bar.close()
+    save_checkpoint(
+        out_dir / CHECKPOINT,
+        model,
         params,
-        lambda g: family.sample(config.meta_batch, g, torch.float32).to(device),
-        config.iterations,
-        torch.Generator().manual_seed(config.seed + 1),
-        outer_lr=config.outer_lr,
-        progress=progress,
-        checkpoint_path=out_dir / CHECKPOINT,
+        algorithm=learner.name,
+        inner_lr=inner_lr,
+        inner_steps=config.inner_steps,
+        iterations=config.iterations,
     )
     summary = {
-        "config": {**asdict(config), "omniglot": optional_path(config.omniglot)},
+        "config": run,
         "inner_lr": inner_lr,
         "device": device,
-        "seconds": result.seconds,
-        "meta_loss": result.losses,
+        "seconds": state.seconds,
+        "meta_loss": state.losses,
     }
     write_json(out_dir / "training.json", summary)
+    (out_dir / PROGRESS).unlink()
     return summary
+
+
+def _run_key(config: TrainConfig) -> dict:
+    """What identifies a run for resuming: the config as plain values, less ``save_every``."""
+    key = {**asdict(config), "omniglot": optional_path(config.omniglot)}
+    del key["save_every"]
+    return key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -59,3 +60,61 @@ def test_bad_arguments_exit_2_with_the_reason(tmp_path, capsys, words, message):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", *words, "--out", str(tmp_path)])
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    import figures.train_command as command
+
+    config = command.TrainConfig("maml", "linear", iterations=10, meta_batch=4, save_every=3)
+    whole = command.run_training(config, tmp_path / "whole")
+    family = task_family("linear")
+    calls = []
+
+    def stopping(num_tasks, generator, dtype):
+        calls.append(1)
+        if len(calls) == 8:
+            raise KeyboardInterrupt
+        return family.sample(num_tasks, generator, dtype)
+
+    stopped = replace(family, sample=stopping)
+    monkeypatch.setattr(command, "task_family", lambda *_: stopped)
+    with pytest.raises(KeyboardInterrupt):
+        command.run_training(config, tmp_path / "resumed")
+    assert (tmp_path / "resumed" / "progress.pt").is_file()
+    assert not (tmp_path / "resumed" / "checkpoint.pt").exists()
+    resumed = command.run_training(config, tmp_path / "resumed")
+    # the 8th draw stopped the run; 6 iterations were saved, so the rerun draws the 7th–10th
+    assert len(calls) == 8 + 4
+    assert resumed["meta_loss"] == whole["meta_loss"]
+    model = family.model(torch.Generator())
+    final = [
+        load_checkpoint(tmp_path / run / "checkpoint.pt", model)[0] for run in ("whole", "resumed")
+    ]
+    assert all(torch.equal(final[0][name], final[1][name]) for name in final[0])
+    assert not (tmp_path / "resumed" / "progress.pt").exists()
+
+
+def test_progress_of_another_config_or_a_corrupt_file_is_refused(tmp_path):
+    from figures.train_command import TrainConfig, _run_key, run_training
+    from figures.training_progress import Progress, save_progress
+
+    config = TrainConfig("maml", "linear", iterations=4, meta_batch=2, save_every=2)
+    other = replace(config, algo="fo-maml")
+    state = Progress(2, {}, {}, torch.Generator().get_state(), [0.0, 0.0], 0.0)
+    save_progress(tmp_path / "progress.pt", _run_key(other), state)
+    with pytest.raises(ValueError, match="holds an unfinished run of another config"):
+        run_training(config, tmp_path)
+    (tmp_path / "progress.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="not a readable training progress file"):
+        run_training(config, tmp_path)
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    import figures.train_command as command
+
+    def interrupted(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run_training", interrupted)
+    assert main(["train", "--algo", "maml", *TINY, "--out", str(tmp_path)]) == 130
+    assert "the same command resumes from there" in capsys.readouterr().err
