@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from algorithms import available, make, parameters_of, save_checkpoint, train
+from algorithms import DivergenceError, available, make, parameters_of, save_checkpoint, train
 from figures.arguments import checked_device, checked_output_folder
 from figures.files import optional_path, write_json
 from figures.task_families import add_family_arguments, check_task_family, task_family
@@ -155,15 +155,18 @@ def run_training(
     bar = tqdm(total=config.iterations, initial=state.done, desc="train", disable=not progress)
     while state.done < config.iterations:
         chunk = min(config.save_every, config.iterations - state.done)
-        result = train(
-            learner,
-            params,
-            lambda g: family.sample(config.meta_batch, g, torch.float32).to(device),
-            chunk,
-            generator,
-            optimizer=optimizer,
-            progress=False,
-        )
+        try:
+            result = train(
+                learner,
+                params,
+                lambda g: family.sample(config.meta_batch, g, torch.float32).to(device),
+                chunk,
+                generator,
+                optimizer=optimizer,
+                progress=False,
+            )
+        except DivergenceError as error:
+            raise _diverged(error, state.done, inner_lr, config, out_dir) from error
         state = Progress(
             state.done + chunk,
             params,
@@ -194,6 +197,18 @@ def run_training(
     write_json(out_dir / "training.json", summary)
     (out_dir / PROGRESS).unlink()
     return summary
+
+
+def _diverged(
+    error: DivergenceError, done: int, inner_lr: float, config: TrainConfig, out_dir: Path
+) -> ValueError:
+    """The divergence in the command's terms: the run's iteration and its options."""
+    kept = f"; the state after iteration {done} stays in {out_dir / PROGRESS}" if done else ""
+    return ValueError(
+        f"the meta-loss became NaN/Inf at iteration {done + error.iteration} with --inner-lr "
+        f"{inner_lr:g} and --outer-lr {config.outer_lr:g}; lower them and train into a new "
+        f"--out{kept}"
+    )
 
 
 def _run_key(config: TrainConfig) -> dict:

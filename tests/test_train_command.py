@@ -42,7 +42,7 @@ def test_a_diverging_run_names_the_iteration_and_writes_nothing(tmp_path, capsys
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--algo", "maml", *TINY, "--inner-lr", "1e20", "--out", str(out)])
     assert exit_info.value.code == 2
-    assert "became NaN/Inf at iteration" in capsys.readouterr().err
+    assert "became NaN/Inf at iteration 0 with --inner-lr 1e+20" in capsys.readouterr().err
     assert not list(out.iterdir())
 
 
