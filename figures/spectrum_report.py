@@ -1,8 +1,8 @@
 """``mamlscape spectrum``: the curvature report of one meta-learning objective.
 
     mamlscape spectrum --algo maml --tasks sinusoid|linear|glyphs [--checkpoint PATH]
-                       [--objective meta|task|nal] [--k 5] [--seed 0] [--device cpu]
-                       [--omniglot PATH] --out DIR
+                       [--objective meta|task|nal] [--k 5] [--seed 0] [--meta-batch 25]
+                       [--device cpu] [--omniglot PATH] --out DIR
 
 The model, loss and tasks are those of the task family ``--tasks``
 (``figures.task_families``: sinusoids, the linear mixture, or few-shot
@@ -140,6 +140,9 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--objective", default="meta", help=f"one of {', '.join(OBJECTIVES)}")
     parser.add_argument("--k", type=int, default=5, help="eigenvalues at each end (>= 1)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation, tasks and probes")
+    parser.add_argument(
+        "--meta-batch", type=int, default=25, help="tasks in the batch that fixes the objective"
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for the report")
     parser.set_defaults(handler=spectrum_command)
 
@@ -156,6 +159,7 @@ def spectrum_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         checkpoint=args.checkpoint,
         omniglot=args.omniglot,
+        meta_batch=args.meta_batch,
     )
     out = checked_output_folder(args.out)
     summary = run_spectrum_report(config, out, device)

@@ -118,3 +118,15 @@ def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(command, "run_training", interrupted)
     assert main(["train", "--algo", "maml", *TINY, "--out", str(tmp_path)]) == 130
     assert "the same command resumes from there" in capsys.readouterr().err
+
+
+def test_a_glyph_checkpoint_is_the_point_the_glyph_spectrum_measures(tmp_path):
+    from figures.spectrum_report import SpectrumConfig, build_setup
+
+    words = ["--tasks", "glyphs", "--iterations", "2", "--meta-batch", "2", "--inner-lr", "0.3"]
+    assert main(["train", "--algo", "anil", *words, "--out", str(tmp_path)]) == 0
+    checkpoint = tmp_path / "checkpoint.pt"
+    setup = build_setup(SpectrumConfig("anil", "glyphs", meta_batch=2, checkpoint=checkpoint))
+    saved = torch.load(checkpoint, weights_only=True)["params"]
+    assert setup.inner_lr == 0.3
+    assert all(torch.equal(setup.params[name], saved[name].double()) for name in saved)
