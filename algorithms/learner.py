@@ -189,15 +189,15 @@ class MetaLearner:
     def meta_gradient(self, params: Params, batch: TaskBatch) -> tuple[torch.Tensor, Params]:
         """F(θ) (detached) and ∇F(θ) for every tensor of ``params``: autograd on
         :meth:`meta_loss`, or the same numbers from hand-written passes for the
-        suite's ``MLP`` under ``mse`` with gradient steps on all parameters
-        (``algorithms.mlp_meta_gradient``, faster on small networks).
+        suite's ``MLP`` under ``mse`` or ``cross_entropy`` with gradient steps on
+        all parameters (``algorithms.mlp_meta_gradient``, faster).
         """
         if not self._hand_written:
             return autograd_value_and_gradient(lambda p: self.meta_loss(p, batch), params)
         check_params(self.model, params)
         with _shape_errors_explained(self.model, batch.support_x, batch.support_y):
             return mlp_meta_gradient(
-                params, batch, self.inner_lr, self.inner_steps, self.first_order
+                params, batch, self.inner_lr, self.inner_steps, self.first_order, self.loss_fn
             )
 
     @torch.no_grad()

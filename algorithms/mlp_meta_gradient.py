@@ -1,4 +1,5 @@
-"""MAML meta-gradients of the suite's ReLU MLP under squared loss, by hand-written passes.
+"""MAML meta-gradients of the suite's ReLU MLP, by hand-written passes (squared loss or
+cross-entropy).
 
 With θ_0 = θ and K gradient steps per task, θ_{k+1} = θ_k − α ∇L^s(θ_k), the
 meta-objective F(θ) = (1/B) Σ_i L^q_i(θ_K,i) has the gradient
@@ -16,8 +17,14 @@ backward pass (ReLU's second derivative is 0, so only the bilinear terms remain)
     R-backward:  δ̇_L = (∂²L/∂out²) ż_L,  (Hv)_{W_l} = Σ_n δ̇_lᵀ a_{l−1} + δ_lᵀ ȧ_{l−1},
                  (Hv)_{b_l} = Σ_n δ̇_l,  δ̇_{l−1} = (δ̇_l W_l + δ_l V_l) ⊙ m_{l−1}
 
-with v = (V_l, c_l) and, for L = mean over the N×d outputs of (out − y)²,
-∂L/∂out = 2(out − y)/(N d) and ∂²L/∂out² = 2/(N d). All tasks run at once
+with v = (V_l, c_l). The loss enters only through ∂L/∂out and ∂²L/∂out² ż:
+
+- ``mse``, L = mean over the N×d outputs of (out − y)²:
+  ∂L/∂out = 2(out − y)/(N d),  ∂²L/∂out² ż = 2ż/(N d);
+- ``cross_entropy``, L = mean over the N examples of −log p_y, p = softmax(out):
+  ∂L/∂out = (p − e_y)/N,  ∂²L/∂out² ż = (p ⊙ ż − p ⟨p, ż⟩)/N.
+
+All tasks run at once
 (a task axis on every tensor, batched matrix products); θ itself has no task
 axis, so the passes at θ_0 use one plain matrix product for all tasks.
 
@@ -41,14 +48,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from algorithms.inner_rules import InnerRule, gradient_step
-from algorithms.losses import LossFn, mse
+from algorithms.losses import LossFn, cross_entropy, mse
 from algorithms.mlp import MLP, batched_linear
 from algorithms.params import Params
 from synthetic.task_batch import TaskBatch
@@ -57,15 +66,54 @@ Layer = tuple[torch.Tensor, torch.Tensor | None]
 """(W [out, in] or [B, out, in], b [out] or [B, out] or None)."""
 
 
+@dataclass(frozen=True)
+class OutputLoss:
+    """A task loss as a function of the network's outputs ``out [B, N, ...]``: its value
+    per task ``[B]``, ∂L/∂out, and ∂²L/∂out² applied to a direction ``ż``."""
+
+    value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    gradient: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    curvature: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _mse_gradient(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (out - y) * (2.0 / out[0].numel())
+
+
+def _mse_curvature(out: torch.Tensor, y: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+    return direction * (2.0 / out[0].numel())
+
+
+def _cross_entropy_gradient(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    onehot = F.one_hot(labels, logits.shape[-1]).to(logits.dtype)
+    return (logits.softmax(-1) - onehot) / labels.shape[1]
+
+
+def _cross_entropy_curvature(
+    logits: torch.Tensor, labels: torch.Tensor, direction: torch.Tensor
+) -> torch.Tensor:
+    p = logits.softmax(-1)
+    return (p * direction - p * (p * direction).sum(-1, keepdim=True)) / labels.shape[1]
+
+
+OUTPUT_LOSSES = {
+    mse: OutputLoss(mse.per_task, _mse_gradient, _mse_curvature),
+    cross_entropy: OutputLoss(
+        cross_entropy.per_task, _cross_entropy_gradient, _cross_entropy_curvature
+    ),
+}
+"""The losses the passes know, keyed by the ``algorithms.losses`` object."""
+
+
 def covers(
     model: nn.Module, loss_fn: LossFn, inner_rule: InnerRule, adapted: Sequence[str]
 ) -> bool:
-    """Whether these passes give the meta-gradient: the suite's MLP, ``mse``, gradient
-    steps on every parameter."""
+    """Whether these passes give the meta-gradient: the suite's MLP, ``mse`` or
+    ``cross_entropy``, gradient steps on every parameter."""
     everything = [name for name, _ in model.named_parameters()]
     return (
         type(model) is MLP
-        and loss_fn is mse
+        and loss_fn in OUTPUT_LOSSES
         and inner_rule is gradient_step
         and sorted(adapted) == sorted(everything)
     )
@@ -73,29 +121,41 @@ def covers(
 
 @torch.no_grad()
 def mlp_meta_gradient(
-    params: Params, batch: TaskBatch, inner_lr: float, inner_steps: int, first_order: bool
+    params: Params,
+    batch: TaskBatch,
+    inner_lr: float,
+    inner_steps: int,
+    first_order: bool,
+    loss_fn: LossFn = mse,
 ) -> tuple[torch.Tensor, Params]:
     """F(θ) and ∇F(θ) of MAML (``first_order``: FO-MAML) for an MLP's parameters.
 
     ``params`` are an ``MLP``'s (``layers.{l}.weight``, optional ``layers.{l}.bias``),
     without a task axis; the returned gradient has the same names and shapes.
+    ``loss_fn`` is ``mse`` or ``cross_entropy`` (a key of ``OUTPUT_LOSSES``).
     """
+    loss = OUTPUT_LOSSES[loss_fn]
     layers = _layers(params)
     trail = []
     for _ in range(inner_steps):
         support = _forward(layers, batch.support_x)
-        deltas = _backward(layers, support, _residual(support, batch.support_y))
+        deltas = _backward(layers, support, loss.gradient(support.output, batch.support_y))
         trail.append((layers, support, deltas))
         layers = _descend(layers, _gradients(layers, support, deltas), inner_lr)
     query = _forward(layers, batch.query_x)
-    residual = query.output - batch.query_y
-    query_deltas = _backward(layers, query, residual * (2.0 / residual.numel()))
-    direction = _gradients(layers, query, query_deltas)
+    outer_delta = loss.gradient(query.output, batch.query_y) / batch.num_tasks
+    direction = _gradients(layers, query, _backward(layers, query, outer_delta))
     if not first_order:
         for theta, support, deltas in reversed(trail):
-            curvature = _hessian_vector_product(theta, support, deltas, direction)
+            curvature = _hessian_vector_product(
+                theta,
+                support,
+                deltas,
+                direction,
+                partial(loss.curvature, support.output, batch.support_y),
+            )
             direction = _descend(direction, curvature, inner_lr)
-    return residual.square().mean(), _named(direction, params)
+    return loss.value(query.output, batch.query_y).mean(), _named(direction, params)
 
 
 @dataclass(frozen=True)
@@ -132,16 +192,6 @@ def _forward(layers: Sequence[Layer], x: torch.Tensor) -> _Pass:
     return _Pass(inputs, masks, x)
 
 
-def _residual(forward: _Pass, y: torch.Tensor) -> torch.Tensor:
-    """∂L/∂out of each task's mean squared error."""
-    return (forward.output - y) * _curvature(y)
-
-
-def _curvature(y: torch.Tensor) -> float:
-    """∂²L/∂out² = 2/(N d) for the mean over a task's N×d outputs."""
-    return 2.0 / (y.shape[1] * y[0, 0].numel())
-
-
 def _backward(layers: Sequence[Layer], forward: _Pass, delta: torch.Tensor) -> list[torch.Tensor]:
     """δ_l = ∂L/∂z_l for every layer, in layer order, from δ_L = ``delta``."""
     deltas = [delta]
@@ -162,9 +212,14 @@ def _gradients(
 
 
 def _hessian_vector_product(
-    layers: Sequence[Layer], forward: _Pass, deltas: Sequence[torch.Tensor], vector: Sequence[Layer]
+    layers: Sequence[Layer],
+    forward: _Pass,
+    deltas: Sequence[torch.Tensor],
+    vector: Sequence[Layer],
+    output_curvature: Callable[[torch.Tensor], torch.Tensor],
 ) -> list[Layer]:
-    """H^s v at the point of ``forward`` (the R-pass of the module docstring)."""
+    """H^s v at the point of ``forward`` (the R-pass of the module docstring);
+    ``output_curvature(ż)`` is ∂²L/∂out² ż there."""
     rate = None
     rates = [None]
     for index, ((weight, _), (v_weight, v_bias)) in enumerate(zip(layers, vector, strict=True)):
@@ -174,7 +229,7 @@ def _hessian_vector_product(
         if index < len(layers) - 1:
             rate = rate_z * forward.masks[index]
             rates.append(rate)
-    rate_delta = rate_z * _curvature(forward.output)
+    rate_delta = output_curvature(rate_z)
     product = []
     for index in range(len(layers) - 1, -1, -1):
         weight_part = _outer_sum(rate_delta, forward.inputs[index])
