@@ -46,10 +46,9 @@ TaskSampler = Callable[[int, torch.Generator, torch.dtype], TaskBatch]
 
 @dataclass(frozen=True)
 class TaskFamily:
-    """A named task family: ``model(generator)`` (initialised from it), the loss, the
-    default inner step size, and the task sampler."""
+    """A task family: ``model(generator)`` (initialised from it), the loss, the default
+    inner step size, and the task sampler."""
 
-    name: str
     model: Callable[[torch.Generator], nn.Module]
     loss_fn: LossFn
     inner_lr: float
@@ -82,16 +81,16 @@ def task_family(name: str, omniglot: Path | None = None) -> TaskFamily:
     """The family called ``name``; ``omniglot`` (glyphs only) replaces the procedural glyphs."""
     check_task_family(name, omniglot)
     if name == "sinusoid":
-        return TaskFamily(name, lambda g: MLP((1, 40, 40, 1), generator=g), mse, 0.01, _sinusoids)
+        return TaskFamily(lambda g: MLP((1, 40, 40, 1), generator=g), mse, 0.01, _sinusoids)
     if name == "linear":
-        return TaskFamily(name, _linear_model, mse, 0.25, _linear_tasks)
+        return TaskFamily(_linear_model, mse, 0.25, _linear_tasks)
     setup = GLYPH_SETUP.at("cpu", None if omniglot is None else str(omniglot))
     tasks = setup.tasks(setup.splits().train)
 
     def glyph_model(generator: torch.Generator) -> nn.Module:
         return ConvNet(setup.ways, filters=setup.filters, generator=generator)
 
-    return TaskFamily(name, glyph_model, cross_entropy, 0.4, tasks.sample)
+    return TaskFamily(glyph_model, cross_entropy, 0.4, tasks.sample)
 
 
 def _sinusoids(num_tasks: int, generator: torch.Generator, dtype: torch.dtype) -> TaskBatch:
