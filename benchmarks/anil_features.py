@@ -15,7 +15,6 @@ second-order meta-gradient, N inner steps; both give the same gradient
 from __future__ import annotations
 
 import argparse
-import json
 from functools import partial
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from torch import nn
 from algorithms import parameters_of
 from figures.anil_convergence import COST_SETUP
 from figures.anil_experiments import BodyHead, meta_gradient
+from figures.files import write_json
 from figures.timing import interleaved_seconds
 
 
@@ -74,8 +74,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/bench_anil_features.json"))
     args = parser.parse_args()
     results = run(args.steps, args.rounds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    write_json(args.out, results)
     print(f"wrote {args.out}")
 
 

@@ -20,7 +20,6 @@ over the loop, written to ``--out`` as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from collections.abc import Callable
@@ -32,8 +31,8 @@ import torch
 from algorithms import ConvNet, cross_entropy, make, parameters_of
 from algorithms.params import Params
 from algorithms.reference import looped_meta_loss
+from figures.files import write_json
 from synthetic import FewShotTasks, GlyphAlphabets, TaskBatch
-from synthetic.files import write_atomically
 
 INNER_LR = 0.4
 WAYS, SHOTS, QUERIES = 5, 1, 15
@@ -139,8 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     results = run(args.meta_batch, args.filters, args.repeats)
-    text = json.dumps(results, indent=2).encode()
-    write_atomically(args.out, lambda stream: stream.write(text))
+    write_json(args.out, results)
     print(f"wrote {args.out}")
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from figures.claims import Claim, select
+from figures.files import write_json
 from figures.runner import run_claims
 
 
@@ -59,5 +60,4 @@ def main(description: str, claims: list[Claim], budget_seconds: float, out: Path
     args = parser.parse_args()
     report = time_family(claims, args.scale, budget_seconds)
     print(json.dumps(report, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
+    write_json(args.out, report)

@@ -22,7 +22,6 @@ reported as speed-ups over the loop and written to ``--out`` as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 from collections.abc import Callable
 from functools import partial
@@ -33,6 +32,7 @@ import torch
 from algorithms import MLP, make, mse, parameters_of
 from algorithms.params import Params
 from algorithms.reference import looped_meta_loss
+from figures.files import write_json
 from figures.timing import interleaved_seconds
 from synthetic import SinusoidTasks, TaskBatch
 
@@ -120,8 +120,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/bench_maml_sinusoid.json"))
     args = parser.parse_args()
     results = run(args.meta_batches, args.rounds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    write_json(args.out, results)
     print(f"wrote {args.out}")
 
 
