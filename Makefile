@@ -1,4 +1,5 @@
-# The two commands: `make test` and `make reproduce`. Both create .venv on first use.
+# The two commands: `make test` (layer contracts, then pytest) and `make reproduce`.
+# Both create .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,6 +16,7 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 reproduce: $(STAMP)

@@ -14,7 +14,7 @@ True
 from algorithms.agnostic_sam import AgnosticStep, agnostic_perturbation, agnostic_sam_step
 from algorithms.checkpoint import load_checkpoint, save_checkpoint
 from algorithms.convnet import ConvNet
-from algorithms.evaluation import AccuracyReport, accuracy, evaluate_accuracy
+from algorithms.evaluation import accuracy, evaluate_accuracy
 from algorithms.inner_rules import (
     ExampleLoss,
     gradient_step,
@@ -24,13 +24,16 @@ from algorithms.inner_rules import (
 )
 from algorithms.learner import MetaLearner
 from algorithms.losses import TaskLoss, cross_entropy, mse, per_task_loss
+from algorithms.meta_gradient import Autograd, MetaGradient
 from algorithms.mlp import MLP
+from algorithms.mlp_meta_gradient import HandWrittenPasses
 from algorithms.outer_steps import optimizer_step
 from algorithms.params import Params, check_params, parameters_of
 from algorithms.registry import available, make
 from algorithms.sharpness_aware import (
     Ascent,
-    PerturbationMemory,
+    RecordingSamStep,
+    ReplayingSamStep,
     SamStep,
     SharpOuterStep,
     sharp_gradient,
@@ -39,15 +42,18 @@ from algorithms.train import DivergenceError, TrainResult, train
 
 __all__ = [
     "MLP",
-    "AccuracyReport",
     "AgnosticStep",
     "Ascent",
+    "Autograd",
     "ConvNet",
     "DivergenceError",
     "ExampleLoss",
+    "HandWrittenPasses",
+    "MetaGradient",
     "MetaLearner",
     "Params",
-    "PerturbationMemory",
+    "RecordingSamStep",
+    "ReplayingSamStep",
     "SamStep",
     "SharpOuterStep",
     "TaskLoss",

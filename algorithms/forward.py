@@ -17,6 +17,10 @@ whether a learner can use the split. When only head parameters adapt (ANIL),
 the body does not move in the inner loop, so a learner computes the support
 features once and every inner step runs the head alone.
 
+:func:`batched_linear` is the task-batched linear layer, x[i] W[i]ᵀ + b[i], that
+such paths are built from (the MLP's forward and its hand-written meta-gradient
+passes).
+
 Example:
     >>> import torch
     >>> model = torch.nn.Linear(2, 1)
@@ -76,3 +80,23 @@ def splits_features(model: nn.Module, path: str, adapted: tuple[str, ...]) -> bo
         and all(callable(getattr(model, m, None)) for m in ("batched_features", "batched_head"))
         and all(name.startswith(prefix) for name in adapted)
     )
+
+
+def batched_linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """x[i] W[i]ᵀ + b[i] for ``x [B, N, in]``, ``weight [B, out, in]``, ``bias [B, out]``.
+
+    A layer with one input is an outer product and one with one output a dot
+    product; both run as broadcasts, cheaper than a batched matrix product
+    with an inner or outer dimension of 1.
+    """
+    if weight.shape[2] == 1:
+        out = x * weight.transpose(1, 2)
+    elif weight.shape[1] == 1:
+        out = (x * weight).sum(dim=2, keepdim=True)
+    elif bias is not None:
+        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+    else:
+        return torch.bmm(x, weight.transpose(1, 2))
+    return out if bias is None else out + bias.unsqueeze(1)

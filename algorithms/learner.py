@@ -7,7 +7,8 @@ A :class:`MetaLearner` is defined by
 - ``first_order``: whether the meta-gradient keeps the inner steps' Jacobians,
 - ``pooled_objective``: meta-train on adapted query losses (MAML family) or on
   the pooled data with no adaptation (NAL, "pretrained on all tasks"),
-- ``outer_step``: how the meta-parameters move given the meta-objective.
+- ``outer_step``: how the meta-parameters move given the meta-objective,
+- ``meta_gradient_path``: how ∇F is computed (``algorithms.meta_gradient``).
 
 With one gradient step the meta-objective of B tasks is
 
@@ -45,15 +46,14 @@ from torch import nn
 from algorithms.forward import BatchedForward, batched_forward, splits_features
 from algorithms.inner_rules import ExampleLoss, InnerRule, gradient_step
 from algorithms.losses import LossFn, per_task_loss
-from algorithms.mlp_meta_gradient import covers, mlp_meta_gradient
-from algorithms.outer_steps import OuterStep, autograd_value_and_gradient, optimizer_step
+from algorithms.meta_gradient import MetaGradient, choose_method
+from algorithms.outer_steps import OuterStep, optimizer_step
 from algorithms.params import Params, check_params, detached
 from algorithms.selection import Selection, adapted_names
 from synthetic.task_batch import TaskBatch
 from synthetic.validation import require_count, require_positive
 
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-META_GRADIENT_PATHS = ("auto", "autograd")
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,11 @@ class MetaLearner:
         forward_path: ``"auto"`` (the model's own ``batched_forward`` if it has
             one) or ``"vmap"`` (always the generic path); see ``algorithms.forward``.
         meta_gradient_path: how :meth:`meta_gradient` (and so ``train``) gets ∇F:
-            ``"auto"`` (hand-written passes where they apply, see
-            ``algorithms.mlp_meta_gradient``; autograd elsewhere) or
-            ``"autograd"`` (always autograd on :meth:`meta_loss`, e.g. to compare
-            bit for bit with a learner that has no hand-written passes).
+            ``"auto"`` (the model's declared method where it applies, e.g. the
+            MLP's hand-written passes; autograd elsewhere), ``"autograd"``
+            (always autograd on :meth:`meta_loss`, e.g. to compare bit for bit
+            with a learner that has no faster method) or a method object; see
+            ``algorithms.meta_gradient``. The chosen one is ``meta_gradient_method``.
         name: a label for reports.
     """
 
@@ -90,12 +91,12 @@ class MetaLearner:
     pooled_objective: bool = False
     outer_step: OuterStep = optimizer_step
     forward_path: str = "auto"
-    meta_gradient_path: str = "auto"
+    meta_gradient_path: str | MetaGradient = "auto"
     name: str = "custom"
     adapted: tuple[str, ...] = field(init=False)
+    meta_gradient_method: MetaGradient = field(init=False)
     _forward: BatchedForward = field(init=False, repr=False)
     _task_loss: LossFn = field(init=False, repr=False)
-    _hand_written: bool = field(init=False, repr=False)
     _features_once: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -110,18 +111,8 @@ class MetaLearner:
         object.__setattr__(self, "adapted", adapted_names(self.model, self.adapt_selection))
         object.__setattr__(self, "_forward", batched_forward(self.model, self.forward_path))
         object.__setattr__(self, "_task_loss", per_task_loss(self.loss_fn))
-        if self.meta_gradient_path not in META_GRADIENT_PATHS:
-            raise ValueError(
-                f"meta_gradient_path must be one of {META_GRADIENT_PATHS}, "
-                f"got {self.meta_gradient_path!r}"
-            )
-        hand_written = (
-            self.meta_gradient_path == "auto"
-            and self.forward_path == "auto"
-            and not self.pooled_objective
-            and covers(self.model, self.loss_fn, self.inner_rule, self.adapted)
-        )
-        object.__setattr__(self, "_hand_written", hand_written)
+        method = choose_method(self, self.meta_gradient_path)
+        object.__setattr__(self, "meta_gradient_method", method)
         features_once = splits_features(self.model, self.forward_path, self.adapted)
         object.__setattr__(self, "_features_once", features_once)
 
@@ -187,18 +178,15 @@ class MetaLearner:
         return self.task_losses(adapted, batch.query_x, batch.query_y).mean()
 
     def meta_gradient(self, params: Params, batch: TaskBatch) -> tuple[torch.Tensor, Params]:
-        """F(θ) (detached) and ∇F(θ) for every tensor of ``params``: autograd on
-        :meth:`meta_loss`, or the same numbers from hand-written passes for the
-        suite's ``MLP`` under ``mse`` or ``cross_entropy`` with gradient steps on
-        all parameters (``algorithms.mlp_meta_gradient``, faster).
+        """F(θ) (detached) and ∇F(θ) for every tensor of ``params``, by
+        ``meta_gradient_method``: autograd on :meth:`meta_loss`, or the same numbers
+        from a faster method the model declares (the suite's ``MLP``: hand-written
+        passes under ``mse`` or ``cross_entropy`` with gradient steps on all
+        parameters). See ``algorithms.meta_gradient``.
         """
-        if not self._hand_written:
-            return autograd_value_and_gradient(lambda p: self.meta_loss(p, batch), params)
         check_params(self.model, params)
         with _shape_errors_explained(self.model, batch.support_x, batch.support_y):
-            return mlp_meta_gradient(
-                params, batch, self.inner_lr, self.inner_steps, self.first_order, self.loss_fn
-            )
+            return self.meta_gradient_method(self, params, batch)
 
     @torch.no_grad()
     def evaluate(

@@ -12,7 +12,10 @@ sinusoid net's first and last) run as broadcasts. The tests check that it
 gives the generic ``vmap(functional_call)`` path's outputs and gradients.
 It is split into ``batched_features`` (every layer but the last) and
 ``batched_head`` (the last layer), so ANIL computes the features once per
-adaptation (``algorithms.forward.splits_features``).
+adaptation (``algorithms.forward.splits_features``). In the same way it
+declares a faster meta-gradient method, its hand-written forward, backward and
+Hessian-vector passes (``meta_gradient_method``, see ``algorithms.meta_gradient``
+and ``algorithms.mlp_meta_gradient``), which a learner takes where they apply.
 
 Example:
     >>> import torch
@@ -31,11 +34,15 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from algorithms.forward import batched_linear
+from algorithms.mlp_meta_gradient import HandWrittenPasses
 from algorithms.params import Params
 
 
 class MLP(nn.Module):
     """Linear layers of the given widths with ReLU between them (none after the last)."""
+
+    meta_gradient_method = HandWrittenPasses()
 
     def __init__(
         self, widths: Sequence[int], bias: bool = True, generator: torch.Generator | None = None
@@ -90,23 +97,3 @@ class MLP(nn.Module):
     def _batched_layer(self, params: Params, index: int, x: torch.Tensor) -> torch.Tensor:
         weight, bias = params[f"layers.{index}.weight"], params.get(f"layers.{index}.bias")
         return batched_linear(x, weight, bias)
-
-
-def batched_linear(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
-) -> torch.Tensor:
-    """x[i] W[i]ᵀ + b[i] for ``x [B, N, in]``, ``weight [B, out, in]``, ``bias [B, out]``.
-
-    A layer with one input is an outer product and one with one output a dot
-    product; both run as broadcasts, cheaper than a batched matrix product
-    with an inner or outer dimension of 1.
-    """
-    if weight.shape[2] == 1:
-        out = x * weight.transpose(1, 2)
-    elif weight.shape[1] == 1:
-        out = (x * weight).sum(dim=2, keepdim=True)
-    elif bias is not None:
-        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
-    else:
-        return torch.bmm(x, weight.transpose(1, 2))
-    return out if bias is None else out + bias.unsqueeze(1)

@@ -31,12 +31,14 @@ axis, so the passes at θ_0 use one plain matrix product for all tasks.
 Autograd computes the same numbers through a graph of the inner step's
 gradient; writing the passes out skips recording that graph and
 differentiating through it, which is most of the cost on small networks
-(``benchmarks/maml_sinusoid.py``). ``MetaLearner.meta_gradient`` uses this
-path where it applies (:func:`covers`); the tests check it against autograd
-in float64.
+(``benchmarks/maml_sinusoid.py``). ``MLP`` declares these passes as its
+meta-gradient method, :class:`HandWrittenPasses` (``algorithms.meta_gradient``),
+so a learner takes them where they apply; the tests check them against
+autograd in float64.
 
 Example:
     >>> import torch
+    >>> from algorithms.mlp import MLP
     >>> from algorithms.params import parameters_of
     >>> from synthetic import SinusoidTasks
     >>> model = MLP((1, 40, 40, 1))
@@ -51,16 +53,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from algorithms.inner_rules import InnerRule, gradient_step
+from algorithms.forward import batched_linear
+from algorithms.inner_rules import gradient_step
 from algorithms.losses import LossFn, cross_entropy, mse
-from algorithms.mlp import MLP, batched_linear
 from algorithms.params import Params
 from synthetic.task_batch import TaskBatch
+
+if TYPE_CHECKING:
+    from algorithms.learner import MetaLearner
 
 Layer = tuple[torch.Tensor, torch.Tensor | None]
 """(W [out, in] or [B, out, in], b [out] or [B, out] or None)."""
@@ -105,18 +110,36 @@ OUTPUT_LOSSES = {
 """The losses the passes know, keyed by the ``algorithms.losses`` object."""
 
 
-def covers(
-    model: nn.Module, loss_fn: LossFn, inner_rule: InnerRule, adapted: Sequence[str]
-) -> bool:
-    """Whether these passes give the meta-gradient: the suite's MLP, ``mse`` or
-    ``cross_entropy``, gradient steps on every parameter."""
-    everything = [name for name, _ in model.named_parameters()]
-    return (
-        type(model) is MLP
-        and loss_fn in OUTPUT_LOSSES
-        and inner_rule is gradient_step
-        and sorted(adapted) == sorted(everything)
-    )
+@dataclass(frozen=True)
+class HandWrittenPasses:
+    """These passes as a meta-gradient method (``algorithms.meta_gradient``), declared by ``MLP``.
+
+    They give ∇F of MAML (FO-MAML for a ``first_order`` learner) for a model that
+    declares them, trained on adapted query losses (not pooled) under ``mse`` or
+    ``cross_entropy``, with gradient steps on every parameter.
+    """
+
+    def applies(self, learner: MetaLearner) -> bool:
+        everything = [name for name, _ in learner.model.named_parameters()]
+        return (
+            getattr(learner.model, "meta_gradient_method", None) == self
+            and not learner.pooled_objective
+            and learner.loss_fn in OUTPUT_LOSSES
+            and learner.inner_rule is gradient_step
+            and sorted(learner.adapted) == sorted(everything)
+        )
+
+    def __call__(
+        self, learner: MetaLearner, params: Params, batch: TaskBatch
+    ) -> tuple[torch.Tensor, Params]:
+        return mlp_meta_gradient(
+            params,
+            batch,
+            learner.inner_lr,
+            learner.inner_steps,
+            learner.first_order,
+            learner.loss_fn,
+        )
 
 
 @torch.no_grad()

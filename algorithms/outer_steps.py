@@ -18,50 +18,54 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 
 from algorithms.params import Params
 from synthetic.task_batch import TaskBatch
 
+if TYPE_CHECKING:
+    from algorithms.inner_rules import InnerRule
+    from algorithms.learner import MetaLearner
+
 Objective = Callable[[Params], torch.Tensor]
-
-
-MetaGradient = Callable[[Params, TaskBatch], tuple[torch.Tensor, Params]]
 
 
 @dataclass(frozen=True)
 class BatchObjective:
-    """The objective ``train`` hands an outer step: ``meta_loss(params, batch)``.
+    """The objective ``train`` hands an outer step: ``learner.meta_loss(params, batch)``.
 
-    ``meta_gradient(params, batch) -> (value, gradient)``, where given, is how
-    :func:`value_and_gradient` gets both (a learner's hand-written passes);
-    without it, autograd on ``meta_loss``. ``tasks(index)`` is the same
-    objective on a sub-batch of the tasks, for outer steps that need a second
-    batch (Agnostic-SAM's validation batch).
+    :func:`value_and_gradient` gets its value and gradient from
+    ``learner.meta_gradient`` (the learner's meta-gradient method,
+    ``algorithms.meta_gradient``). ``tasks(index)`` is the same objective on a
+    sub-batch of the tasks, for outer steps that need a second batch
+    (Agnostic-SAM's validation batch); ``with_inner_rule(rule)`` the same
+    objective adapting by another inner rule (Sharp-MAML's efficient variant).
     """
 
-    meta_loss: Callable[[Params, TaskBatch], torch.Tensor]
+    learner: MetaLearner
     batch: TaskBatch
-    meta_gradient: MetaGradient | None = None
 
     def __call__(self, params: Params) -> torch.Tensor:
-        return self.meta_loss(params, self.batch)
+        return self.learner.meta_loss(params, self.batch)
 
     def tasks(self, index: torch.Tensor) -> BatchObjective:
-        return BatchObjective(self.meta_loss, self.batch.select(index), self.meta_gradient)
+        return BatchObjective(self.learner, self.batch.select(index))
+
+    def with_inner_rule(self, rule: InnerRule) -> BatchObjective:
+        return BatchObjective(replace(self.learner, inner_rule=rule), self.batch)
 
 
 def value_and_gradient(objective: Objective, params: Params) -> tuple[torch.Tensor, Params]:
     """objective(θ) (detached) and ∇_θ objective(θ) for every tensor of θ.
 
-    A :class:`BatchObjective` with a ``meta_gradient`` computes both its own
-    way; any other objective goes through :func:`autograd_value_and_gradient`.
+    A :class:`BatchObjective` asks its learner's ``meta_gradient``; any other
+    objective goes through :func:`autograd_value_and_gradient`.
     """
-    if isinstance(objective, BatchObjective) and objective.meta_gradient is not None:
-        return objective.meta_gradient(params, objective.batch)
+    if isinstance(objective, BatchObjective):
+        return objective.learner.meta_gradient(params, objective.batch)
     return autograd_value_and_gradient(objective, params)
 
 

@@ -57,13 +57,7 @@ from algorithms.agnostic_sam import DEFAULT_WEIGHT, AgnosticOuterStep, AgnosticS
 from algorithms.inner_rules import sign_step
 from algorithms.learner import MetaLearner
 from algorithms.losses import LossFn
-from algorithms.sharpness_aware import (
-    PERTURBATIONS,
-    Ascent,
-    PerturbationMemory,
-    SamStep,
-    SharpOuterStep,
-)
+from algorithms.sharpness_aware import PERTURBATIONS, Ascent, SamStep, SharpOuterStep
 from synthetic.validation import require_non_negative
 
 RECIPES: dict[str, dict[str, Any]] = {
@@ -108,12 +102,11 @@ class SharpnessSettings:
                 f"perturbation must be one of {PERTURBATIONS}, got {self.perturbation!r}"
             )
 
-    def inner(self, memory: PerturbationMemory | None = None) -> SamStep:
-        differentiate = self.perturbation == "differentiated"
-        return SamStep(Ascent(self.rho_low), differentiate, memory)
+    def inner(self) -> SamStep:
+        return SamStep(Ascent(self.rho_low), self.perturbation == "differentiated")
 
-    def outer(self, memory: PerturbationMemory | None = None) -> SharpOuterStep:
-        return SharpOuterStep(Ascent(self.rho_up), memory)
+    def outer(self, efficient: bool = False) -> SharpOuterStep:
+        return SharpOuterStep(Ascent(self.rho_up), efficient)
 
 
 def _efficient(settings: SharpnessSettings) -> dict[str, Any]:
@@ -122,8 +115,7 @@ def _efficient(settings: SharpnessSettings) -> dict[str, Any]:
             "sharp-maml-efficient replays the inner perturbations as constants; "
             f"perturbation must be 'constant', got {settings.perturbation!r}"
         )
-    memory = PerturbationMemory()
-    return {"inner_rule": settings.inner(memory), "outer_step": settings.outer(memory)}
+    return {"inner_rule": settings.inner(), "outer_step": settings.outer(efficient=True)}
 
 
 SHARPNESS_RECIPES: dict[str, Callable[[SharpnessSettings], dict[str, Any]]] = {

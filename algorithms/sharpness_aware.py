@@ -22,10 +22,12 @@ zero gradient gives ε = 0 (the norm is floored at 1e-12, as in the SAM code).
   to θ + ε with ε = ρ_up ∇F(θ)/‖∇F(θ)‖, take ∇F(θ + ε) there, apply it at θ.
   The outer ε is always a constant (differentiating it would need third-order
   terms of the meta-loss). The returned loss is F(θ).
-- The efficient variant (``PerturbationMemory``): the ascent pass at θ runs
-  first order (FO-MAML gradient, no second-order backward) and records each
-  inner step's ε_i; the pass at θ + ε replays them instead of recomputing the
-  support gradient at θ + ε. Cost ≈ one FO-MAML pass + one MAML pass.
+- The efficient variant (``SharpOuterStep(efficient=True)``): the ascent pass at
+  θ runs first order (FO-MAML gradient, no second-order backward) with a
+  ``RecordingSamStep``, which appends each inner step's ε_i to a list; the pass at
+  θ + ε runs a ``ReplayingSamStep`` over that list instead of recomputing the
+  support gradient at θ + ε. Both rules are built afresh for each outer step, on
+  the learner's own ``SamStep``. Cost ≈ one FO-MAML pass + one MAML pass.
 
 Example:
     >>> import torch
@@ -41,13 +43,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
 from algorithms.inner_rules import LossOf, descend, task_gradients
-from algorithms.outer_steps import Objective
+from algorithms.outer_steps import BatchObjective, Objective
 from algorithms.params import Params, detached
 from synthetic.validation import require_non_negative
 
@@ -103,45 +104,6 @@ def perturbed_gradient_step(
     return descend(params, gradients, lr)
 
 
-class PerturbationMemory:
-    """Inner perturbations recorded in the ascent pass at θ and replayed at θ + ε (efficient).
-
-    While ``recording``, a ``SamStep`` sharing this memory takes first-order
-    steps and saves each ε_i; while ``replaying`` it uses the saved ε_i in order.
-    Outside both it behaves as a plain ``SamStep`` (evaluation, other callers).
-    """
-
-    def __init__(self) -> None:
-        self.mode: str | None = None
-        self.saved: list[Params] = []
-        self.position = 0
-
-    @contextmanager
-    def recording(self) -> Iterator[None]:
-        self.mode, self.saved = "recording", []
-        try:
-            yield
-        finally:
-            self.mode = None
-
-    @contextmanager
-    def replaying(self) -> Iterator[None]:
-        self.mode, self.position = "replaying", 0
-        try:
-            yield
-        finally:
-            self.mode = None
-
-    def replay(self) -> Params:
-        if self.position >= len(self.saved):
-            raise ValueError(
-                f"no recorded inner perturbation for step {self.position + 1}; the replayed pass "
-                "must take the same inner steps as the recorded one"
-            )
-        self.position += 1
-        return self.saved[self.position - 1]
-
-
 @dataclass(frozen=True)
 class SamStep:
     """The SAM / ASAM inner step rule θ' = θ − α ∇L(θ + ε), per task (Sharp-MAML_low).
@@ -149,26 +111,57 @@ class SamStep:
     Args:
         ascent: ρ_low and the SAM / ASAM form of ε.
         differentiate_perturbation: keep ∂ε/∂θ in the meta-gradient (official code) or not (SAM).
-        memory: shared with a ``SharpOuterStep`` for the efficient variant.
     """
 
     ascent: Ascent
     differentiate_perturbation: bool = False
-    memory: PerturbationMemory | None = field(default=None, compare=False)
 
     def __call__(
         self, loss_of: LossOf, params: Params, names: Sequence[str], lr: float, create_graph: bool
     ) -> Params:
-        mode = None if self.memory is None else self.memory.mode
-        if mode == "replaying":
-            perturbation = self.memory.replay()
-        else:
-            keep = create_graph and self.differentiate_perturbation and mode is None
-            gradients = task_gradients(loss_of, params, names, keep)
-            perturbation = self.ascent(gradients, params if keep else detached(params), 1)
-        if mode == "recording":
-            self.memory.saved.append(detached(perturbation))
-            create_graph = False
+        perturbation = self.perturbation(loss_of, params, names, create_graph)
+        return perturbed_gradient_step(loss_of, params, perturbation, names, lr, create_graph)
+
+    def perturbation(
+        self, loss_of: LossOf, params: Params, names: Sequence[str], create_graph: bool
+    ) -> Params:
+        """ε_i = ρ ĝ_i (or ASAM's), with its graph when ``create_graph`` and differentiated."""
+        keep = create_graph and self.differentiate_perturbation
+        gradients = task_gradients(loss_of, params, names, keep)
+        return self.ascent(gradients, params if keep else detached(params), 1)
+
+
+@dataclass(frozen=True)
+class RecordingSamStep:
+    """``step`` taken first order (ε and the step direction constants), appending each ε to
+    ``recorded``: the ascent pass of the efficient variant."""
+
+    step: SamStep
+    recorded: list[Params]
+
+    def __call__(
+        self, loss_of: LossOf, params: Params, names: Sequence[str], lr: float, create_graph: bool
+    ) -> Params:
+        perturbation = self.step.perturbation(loss_of, params, names, False)
+        self.recorded.append(detached(perturbation))
+        return perturbed_gradient_step(loss_of, params, perturbation, names, lr, False)
+
+
+@dataclass(frozen=True)
+class ReplayingSamStep:
+    """θ' = θ − α ∇L(θ + ε_k) with the k-th of the ``recorded`` ε (constants), one per call."""
+
+    recorded: Iterator[Params]
+
+    def __call__(
+        self, loss_of: LossOf, params: Params, names: Sequence[str], lr: float, create_graph: bool
+    ) -> Params:
+        perturbation = next(self.recorded, None)
+        if perturbation is None:
+            raise ValueError(
+                "no recorded inner perturbation left; the replayed pass must take the same inner "
+                "steps as the recorded one"
+            )
         return perturbed_gradient_step(loss_of, params, perturbation, names, lr, create_graph)
 
 
@@ -182,19 +175,47 @@ def gradient_at(objective: Objective, params: Params, perturbation: Params) -> P
     return dict(zip(point, gradients, strict=True))
 
 
+def outer_perturbation(
+    objective: Objective, params: Params, ascent: Ascent
+) -> tuple[torch.Tensor, Params]:
+    """F(θ) (detached) and ε = ρ ∇F(θ)/‖∇F(θ)‖ (or ASAM's)."""
+    loss = objective(params)
+    gradients = torch.autograd.grad(loss, list(params.values()))
+    return loss.detach(), ascent(dict(zip(params, gradients, strict=True)), detached(params), 0)
+
+
 def sharp_gradient(
-    objective: Objective,
-    params: Params,
-    ascent: Ascent,
-    memory: PerturbationMemory | None = None,
+    objective: Objective, params: Params, ascent: Ascent
 ) -> tuple[torch.Tensor, Params]:
     """F(θ) and ∇F(θ + ε), ε = ρ ∇F(θ)/‖∇F(θ)‖ (or ASAM's): the gradient SAM applies at θ."""
-    with nullcontext() if memory is None else memory.recording():
-        loss = objective(params)
-        gradients = torch.autograd.grad(loss, list(params.values()))
-    perturbation = ascent(dict(zip(params, gradients, strict=True)), detached(params), 0)
-    with nullcontext() if memory is None else memory.replaying():
-        return loss.detach(), gradient_at(objective, params, perturbation)
+    loss, perturbation = outer_perturbation(objective, params, ascent)
+    return loss, gradient_at(objective, params, perturbation)
+
+
+def efficient_sharp_gradient(
+    objective: Objective, params: Params, ascent: Ascent
+) -> tuple[torch.Tensor, Params]:
+    """:func:`sharp_gradient` with the inner ε_i of the (first-order) pass at θ replayed at θ + ε.
+
+    ``objective`` must be a ``BatchObjective`` whose learner's inner rule is a ``SamStep``.
+    """
+    if not isinstance(objective, BatchObjective):
+        raise ValueError(
+            "the efficient Sharp-MAML step re-runs the inner loop with recorded perturbations; it "
+            "needs an objective it can re-run (a BatchObjective, as algorithms.train passes), "
+            f"got a {type(objective).__name__}"
+        )
+    rule = objective.learner.inner_rule
+    if not isinstance(rule, SamStep):
+        raise ValueError(
+            "the efficient Sharp-MAML step records and replays the inner SAM perturbations; the "
+            f"learner's inner rule must be a SamStep, got {rule!r}"
+        )
+    recorded: list[Params] = []
+    recording = objective.with_inner_rule(RecordingSamStep(rule, recorded))
+    loss, perturbation = outer_perturbation(recording, params, ascent)
+    replaying = objective.with_inner_rule(ReplayingSamStep(iter(recorded)))
+    return loss, gradient_at(replaying, params, perturbation)
 
 
 def apply_gradients(gradients: Params, params: Params, optimizer: torch.optim.Optimizer) -> None:
@@ -211,16 +232,17 @@ class SharpOuterStep:
 
     Args:
         ascent: ρ_up and the SAM / ASAM form of ε.
-        memory: shared with a ``SamStep`` for the efficient variant (first-order ascent
-            pass, inner perturbations replayed at θ + ε).
+        efficient: the efficient variant (first-order ascent pass, inner perturbations
+            replayed at θ + ε; :func:`efficient_sharp_gradient`).
     """
 
     ascent: Ascent
-    memory: PerturbationMemory | None = field(default=None, compare=False)
+    efficient: bool = False
 
     def __call__(
         self, objective: Objective, params: Params, optimizer: torch.optim.Optimizer
     ) -> torch.Tensor:
-        loss, gradients = sharp_gradient(objective, params, self.ascent, self.memory)
+        gradient = efficient_sharp_gradient if self.efficient else sharp_gradient
+        loss, gradients = gradient(objective, params, self.ascent)
         apply_gradients(gradients, params, optimizer)
         return loss

@@ -118,9 +118,7 @@ def train(
     bar = tqdm(total=iterations, desc=learner.name, disable=not progress, leave=False)
     for iteration in range(iterations):
         batch = sample_batch(generator)
-        history[iteration] = learner.outer_step(
-            BatchObjective(learner.meta_loss, batch, learner.meta_gradient), params, optimizer
-        )
+        history[iteration] = learner.outer_step(BatchObjective(learner, batch), params, optimizer)
         if scheduler is not None:
             scheduler.step()
         if iteration + 1 - checked == check_every or iteration + 1 == iterations:

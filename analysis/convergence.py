@@ -47,7 +47,6 @@ from scipy import stats
 from analysis.statistics import mean_interval
 
 ArrayLike = Sequence[float] | np.ndarray
-RATE_MODELS = ("geometric", "power")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.family_timing import main
-from figures.anil_convergence import A1, A2, A3, A4
-from figures.two_layer_landscape import L6
+from figures.claims.a1_convex_convergence import A1
+from figures.claims.a2_nonconvex_convergence import A2
+from figures.claims.a3_anil_cost import A3
+from figures.claims.a4_inner_jacobian import A4
+from figures.claims.l6_two_layer import L6
 
 BUDGET_SECONDS = 240.0
 

@@ -5,7 +5,7 @@ features on the support set are the same at every step. The learner computes
 them once when the model splits its forward into features and head
 (``algorithms.forward.splits_features``); the baseline is the same network
 exposing only its whole batched forward, so every inner step reruns the
-body. Set-up: claim A3's (``figures.anil_convergence.COST_SETUP``), one
+body. Set-up: claim A3's (``figures.claims.a3_anil_cost.COST_SETUP``), one
 second-order meta-gradient, N inner steps; both give the same gradient
 (checked in float64 before timing).
 
@@ -22,10 +22,11 @@ import torch
 from torch import nn
 
 from algorithms import parameters_of
-from figures.anil_convergence import COST_SETUP
-from figures.anil_experiments import BodyHead, meta_gradient
-from figures.files import write_json
-from figures.timing import interleaved_seconds
+from algorithms.body_head import BodyHead
+from figures.claims.a3_anil_cost import COST_SETUP
+from figures.claims.anil_setup import meta_gradient
+from figures.engine.files import write_json
+from figures.engine.timing import interleaved_seconds
 
 
 class WholeForward(nn.Module):

@@ -31,7 +31,7 @@ import torch
 from algorithms import ConvNet, cross_entropy, make, parameters_of
 from algorithms.params import Params
 from algorithms.reference import looped_meta_loss
-from figures.files import write_json
+from figures.engine.files import write_json
 from synthetic import FewShotTasks, GlyphAlphabets, TaskBatch
 
 INNER_LR = 0.4

@@ -46,7 +46,7 @@ from analysis.hvp import HessianOperator, MatrixOperator
 from analysis.pyhessian_adapter import pyhessian_eigenvalues
 from analysis.spectrum import extreme_eigenvalues
 from analysis.trace import hutch_plus_plus, hutchinson
-from figures.files import write_json
+from figures.engine.files import write_json
 from synthetic import SinusoidTasks
 
 TOP = 5

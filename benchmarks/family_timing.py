@@ -15,9 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures.claims import Claim, select
-from figures.files import write_json
-from figures.runner import run_claims
+from figures.claims.catalogue import select
+from figures.engine.claim import Claim
+from figures.engine.files import write_json
+from figures.engine.runner import run_claims
 
 
 def time_family(claims: list[Claim], scale: str, budget_seconds: float) -> dict:

@@ -32,8 +32,8 @@ import torch
 from algorithms import MLP, make, mse, parameters_of
 from algorithms.params import Params
 from algorithms.reference import looped_meta_loss
-from figures.files import write_json
-from figures.timing import interleaved_seconds
+from figures.engine.files import write_json
+from figures.engine.timing import interleaved_seconds
 from synthetic import SinusoidTasks, TaskBatch
 
 INNER_LR = 0.01

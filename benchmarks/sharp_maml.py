@@ -4,7 +4,7 @@ Setting: the 4-block ConvNet on 5-way 1-shot glyph tasks (3 queries per class),
 meta-batch 4, CPU. For each case every algorithm's outer step is counted (loss
 evaluations, backward passes) and timed in interleaved rounds (each round
 times every algorithm once, in turn, so machine load hits all alike; the median
-is reported), with ``figures.sharp_cost.cost_experiment``, the measurement of
+is reported), with ``figures.claims.h3_sharp_cost.cost_experiment``, the measurement of
 claim H3. The bounds checked: low and up ≤ 2.5× MAML, both ≤ 4.5×, efficient
 cheaper than both.
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from figures.files import write_json
-from figures.sharp_cost import COST_SETUP, CostConfig, cost_check, cost_experiment
+from figures.claims.h3_sharp_cost import COST_SETUP, CostConfig, cost_check, cost_experiment
+from figures.engine.files import write_json
 
 
 def run(filters: list[int], inner_steps: list[int], rounds: int) -> dict:

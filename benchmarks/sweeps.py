@@ -23,12 +23,13 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from figures.claims import Claim, Results, Verdict
-from figures.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor
-from figures.files import write_json
-from figures.runner import run_claims
-from figures.sweep import Sweep
-from figures.task_landscape import GainGridConfig, gain_grid_experiment
+from figures.claims.linear_gains import GainGridConfig
+from figures.engine.claim import Claim, Results, Verdict
+from figures.engine.dask_executor import DaskExecutor
+from figures.engine.executors import Executor, ProcessExecutor, SerialExecutor
+from figures.engine.files import write_json
+from figures.engine.runner import run_claims
+from figures.engine.sweep import Sweep
 
 OVERHEAD_BUDGET_SECONDS = 0.05
 DASK_RATIO_BUDGET = 1.3
@@ -38,9 +39,8 @@ DASK_RATIO_BUDGET = 1.3
 class NoopConfig:
     index: int = 0
 
-
-def noop_experiment(config: NoopConfig, seed: int) -> dict[str, Any]:
-    return {"index": config.index, "seed": seed}
+    def run(self, seed: int) -> dict[str, Any]:
+        return {"index": self.index, "seed": seed}
 
 
 def figure_of(results: Results) -> plt.Figure:
@@ -49,19 +49,18 @@ def figure_of(results: Results) -> plt.Figure:
     return figure
 
 
-def sweep_claim(claim_id: str, sweep: Sweep, experiment: Any) -> Claim:
+def sweep_claim(claim_id: str, sweep: Sweep) -> Claim:
     return Claim(
         claim_id,
         "benchmark",
         "runs",
         lambda scale: sweep.cells(),
-        experiment,
         lambda results: Verdict("PASS", "ran"),
         figure_of,
     )
 
 
-NOOP = sweep_claim("N0", Sweep.over(NoopConfig(), seeds=(0, 1), index=range(100)), noop_experiment)
+NOOP = sweep_claim("N0", Sweep.over(NoopConfig(), seeds=(0, 1), index=range(100)))
 LINEAR = sweep_claim(
     "G0",
     Sweep.over(
@@ -69,7 +68,6 @@ LINEAR = sweep_claim(
         alpha=tuple(0.1 * step for step in range(1, 11)),
         samples=(10, 20, 50, 100, 200, 500, 1000, 2000, 5000, float("inf")),
     ),
-    gain_grid_experiment,
 )
 
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.family_timing import main
-from figures.task_landscape import L1, L2, L3, L4, L5
+from figures.claims.l1_minimisers import L1
+from figures.claims.l2_equal_hardness import L2
+from figures.claims.l3_gain_growth import L3
+from figures.claims.l4_finite_samples import L4
+from figures.claims.l5_conditioning import L5
 
 BUDGET_SECONDS = 30.0
 

@@ -1,1 +1,2 @@
-"""Experiments, checks and figures: one module per claim family, plus the ``mamlscape`` command."""
+"""Experiments, checks and figures: ``engine`` runs and reports any claim, ``claims`` holds the
+papers' claims, ``commands`` is the ``mamlscape`` command."""

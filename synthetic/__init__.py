@@ -1,7 +1,10 @@
 """Task distributions: what a task is and how to sample batches of them.
 
 Every distribution returns a :class:`TaskBatch` and draws from an explicit
-``torch.Generator``: the same generator state gives the same tasks.
+``torch.Generator``: the same generator state gives the same tasks. A
+consumer takes any ``TaskSampler`` (``sample(num_tasks, generator)``):
+``SinusoidTasks``, ``FewShotTasks``, or a parametric mixture with fixed
+support and query sizes, ``LinearTaskMixture.sampler(m, Q)``.
 
 Few-shot image tasks: a class-indexed ``ImageClasses`` (procedural
 ``GlyphAlphabets``, ``load_omniglot``, ``load_mini_imagenet``), split into
@@ -17,6 +20,7 @@ from synthetic.mini_imagenet import load_mini_imagenet
 from synthetic.omniglot import load_omniglot
 from synthetic.sinusoid import SinusoidTasks
 from synthetic.task_batch import TaskBatch
+from synthetic.task_sampler import SamplerFunction, TaskSampler
 
 __all__ = [
     "ClassSplits",
@@ -24,9 +28,11 @@ __all__ = [
     "GlyphAlphabets",
     "ImageClasses",
     "LinearTaskMixture",
+    "SamplerFunction",
     "SinusoidTasks",
     "TaskBatch",
     "TaskCluster",
+    "TaskSampler",
     "check_disjoint",
     "load_mini_imagenet",
     "load_omniglot",

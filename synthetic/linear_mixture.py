@@ -16,7 +16,8 @@ Example:
     >>> import torch
     >>> mixture = LinearTaskMixture.easy_hard(dim=10, rho_easy=0.9, rho_hard=0.1,
     ...                                       p_hard=0.5, distance=2.0)
-    >>> batch = mixture.sample(8, 20, 20, torch.Generator().manual_seed(0))
+    >>> tasks = mixture.sampler(support_size=20, query_size=20)
+    >>> batch = tasks.sample(8, torch.Generator().manual_seed(0))
     >>> tuple(batch.support_x.shape), tuple(batch.info["theta_star"].shape)
     ((8, 20, 10), (8, 10))
 """
@@ -28,11 +29,8 @@ from dataclasses import dataclass
 
 import torch
 
-from synthetic.task_batch import TaskBatch
-from synthetic.task_clusters import draw_task_parameters, support_and_query
+from synthetic.task_clusters import ClusterMixture, checked_centre
 from synthetic.validation import require_count, require_non_negative
-
-PROBABILITY_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -55,12 +53,7 @@ class TaskCluster:
     noise_std: float = 0.0
 
     def __post_init__(self) -> None:
-        require_non_negative("probability", self.probability)
-        require_non_negative("spread", self.spread)
-        require_non_negative("noise_std", self.noise_std)
-        centre = torch.as_tensor(self.centre, dtype=torch.float64).detach().cpu()
-        if centre.ndim != 1 or centre.numel() == 0:
-            raise ValueError(f"centre must be a non-empty vector, got shape {tuple(centre.shape)}")
+        centre = checked_centre(self.probability, self.spread, self.noise_std, self.centre)
         object.__setattr__(self, "centre", centre)
         object.__setattr__(self, "covariance", _as_covariance(self.covariance, centre.numel()))
 
@@ -69,29 +62,22 @@ class TaskCluster:
         return self.centre.numel()
 
 
-class LinearTaskMixture:
-    """A finite mixture of ``TaskCluster``s; validates that it is a distribution."""
+class LinearTaskMixture(ClusterMixture[TaskCluster]):
+    """A finite mixture of ``TaskCluster``s; validates that it is a distribution.
+
+    Its tasks' parameters are their optima θ*_i (``info["theta_star"]``), all d
+    coordinates varying.
+    """
+
+    parameter_key = "theta_star"
 
     def __init__(self, clusters: list[TaskCluster] | tuple[TaskCluster, ...]) -> None:
-        clusters = tuple(clusters)
-        if not clusters:
-            raise ValueError("a LinearTaskMixture needs at least one TaskCluster")
         dims = {cluster.dim for cluster in clusters}
         if len(dims) > 1:
             raise ValueError(f"clusters have different dimensions {sorted(dims)}; use one d")
-        total = sum(cluster.probability for cluster in clusters)
-        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-            probabilities = [cluster.probability for cluster in clusters]
-            raise ValueError(
-                f"cluster probabilities {probabilities} sum to {total!r}, not 1; rescale them"
-            )
-        self.clusters = clusters
-        self.dim = dims.pop()
-        self.probabilities = torch.tensor([c.probability for c in clusters], dtype=torch.float64)
-        self.covariances = torch.stack([c.covariance for c in clusters])
-        self.centres = torch.stack([c.centre for c in clusters])
-        self.spreads = torch.tensor([c.spread for c in clusters], dtype=torch.float64)
-        self.noise_stds = torch.tensor([c.noise_std for c in clusters], dtype=torch.float64)
+        super().__init__(clusters)
+        self.dim = self.centres.shape[1]
+        self.covariances = torch.stack([c.covariance for c in self.clusters])
         self._cholesky = torch.linalg.cholesky(self.covariances)
 
     @classmethod
@@ -121,18 +107,7 @@ class LinearTaskMixture:
         hard = TaskCluster(p_hard, rho_hard, hard_centre, spread_hard, noise_std)
         return cls([easy, hard])
 
-    @property
-    def num_clusters(self) -> int:
-        return len(self.clusters)
-
-    def sample_optima(
-        self, num_tasks: int, generator: torch.Generator, dtype: torch.dtype = torch.float64
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draw tasks: their cluster indices ``[B]`` and optima θ*_i ``[B, d]``."""
-        scales = (self.spreads / self.dim).sqrt()[:, None].expand(-1, self.dim)
-        return draw_task_parameters(
-            self.probabilities, self.centres, scales, num_tasks, generator, dtype
-        )
+    sample_optima = ClusterMixture.sample_parameters
 
     def sample_data(
         self,
@@ -156,36 +131,12 @@ class LinearTaskMixture:
         y = x @ theta_star[:, :, None] + noise_std[:, None, None] * label_noise
         return x, y
 
-    def sample(
-        self,
-        num_tasks: int,
-        support_size: int,
-        query_size: int,
-        generator: torch.Generator,
-        dtype: torch.dtype = torch.float32,
-    ) -> TaskBatch:
-        """Draw tasks with ``support_size`` (m) support and ``query_size`` query points each.
+    def _describe(self) -> str:
+        return f"d={self.dim}"
 
-        ``info`` holds ``cluster [B]`` and ``theta_star [B, d]``.
-        """
-        cluster, theta_star = self.sample_optima(num_tasks, generator, dtype)
-        return support_and_query(
-            self.sample_data,
-            cluster,
-            theta_star,
-            support_size,
-            query_size,
-            generator,
-            {"theta_star": theta_star},
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"p={c.probability:g}, eig(Σ)∈[{torch.linalg.eigvalsh(c.covariance).min():.3g}, "
-            f"{torch.linalg.eigvalsh(c.covariance).max():.3g}], R={c.spread:g}, ν={c.noise_std:g}"
-            for c in self.clusters
-        ]
-        return f"LinearTaskMixture(d={self.dim}; " + "; ".join(parts) + ")"
+    def _describe_cluster(self, cluster: TaskCluster) -> str:
+        eigenvalues = torch.linalg.eigvalsh(cluster.covariance)
+        return f"eig(Σ)∈[{eigenvalues.min():.3g}, {eigenvalues.max():.3g}]"
 
 
 def _as_covariance(covariance: torch.Tensor | float, dim: int) -> torch.Tensor:

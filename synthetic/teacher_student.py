@@ -28,7 +28,7 @@ Example:
     >>> import torch
     >>> tasks = TeacherStudentTasks.easy_hard(input_dim=3, hidden=4, scale_easy=1.0,
     ...     scale_hard=0.3, p_hard=0.5, distance=2.0, generator=torch.Generator().manual_seed(0))
-    >>> batch = tasks.sample(6, 10, 5, torch.Generator().manual_seed(1))
+    >>> batch = tasks.sampler(10, 5).sample(6, torch.Generator().manual_seed(1))
     >>> tuple(batch.support_x.shape), tuple(batch.info["teacher"].shape)
     ((6, 10, 3), (6, 16))
     >>> round((tasks.centres[1] - tasks.centres[0]).norm().item(), 6)
@@ -41,9 +41,7 @@ from dataclasses import dataclass
 
 import torch
 
-from synthetic.linear_mixture import PROBABILITY_TOLERANCE
-from synthetic.task_batch import TaskBatch
-from synthetic.task_clusters import draw_task_parameters, support_and_query
+from synthetic.task_clusters import ClusterMixture, checked_centre
 from synthetic.validation import require_count, require_non_negative, require_positive
 
 
@@ -66,18 +64,18 @@ class TeacherCluster:
     noise_std: float = 0.0
 
     def __post_init__(self) -> None:
-        require_non_negative("probability", self.probability)
         require_positive("input_scale", self.input_scale)
-        require_non_negative("spread", self.spread)
-        require_non_negative("noise_std", self.noise_std)
-        centre = torch.as_tensor(self.centre, dtype=torch.float64).detach().cpu()
-        if centre.ndim != 1 or centre.numel() == 0:
-            raise ValueError(f"centre must be a non-empty vector, got shape {tuple(centre.shape)}")
+        centre = checked_centre(self.probability, self.spread, self.noise_std, self.centre)
         object.__setattr__(self, "centre", centre)
 
 
-class TeacherStudentTasks:
-    """A finite mixture of ``TeacherCluster``s of two-layer ReLU teachers; see the module doc."""
+class TeacherStudentTasks(ClusterMixture[TeacherCluster]):
+    """A finite mixture of ``TeacherCluster``s of two-layer ReLU teachers; see the module doc.
+
+    Its tasks' parameters are their teachers θ*_i (``info["teacher"]``).
+    """
+
+    parameter_key = "teacher"
 
     def __init__(
         self,
@@ -88,9 +86,6 @@ class TeacherStudentTasks:
     ) -> None:
         require_count("input_dim", input_dim)
         require_count("hidden", hidden)
-        clusters = tuple(clusters)
-        if not clusters:
-            raise ValueError("TeacherStudentTasks needs at least one TeacherCluster")
         size = hidden * (input_dim + 1)
         wrong = [c.centre.numel() for c in clusters if c.centre.numel() != size]
         if wrong:
@@ -98,20 +93,11 @@ class TeacherStudentTasks:
                 f"cluster centres have lengths {wrong}; a teacher with input_dim={input_dim} "
                 f"and hidden={hidden} has P = hidden·(input_dim + 1) = {size} parameters"
             )
-        total = sum(c.probability for c in clusters)
-        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-            raise ValueError(
-                f"cluster probabilities {[c.probability for c in clusters]} sum to {total!r}, "
-                "not 1; rescale them"
-            )
+        super().__init__(clusters, _varying(input_dim, hidden, shared_hidden))
         self.input_dim, self.hidden, self.shared_hidden = input_dim, hidden, shared_hidden
-        self.clusters = clusters
-        self.probabilities = torch.tensor([c.probability for c in clusters], dtype=torch.float64)
-        self.input_scales = torch.tensor([c.input_scale for c in clusters], dtype=torch.float64)
-        self.centres = torch.stack([c.centre for c in clusters])
-        self.spreads = torch.tensor([c.spread for c in clusters], dtype=torch.float64)
-        self.noise_stds = torch.tensor([c.noise_std for c in clusters], dtype=torch.float64)
-        self.varying = _varying(input_dim, hidden, shared_hidden)
+        self.input_scales = torch.tensor(
+            [c.input_scale for c in self.clusters], dtype=torch.float64
+        )
 
     @property
     def num_params(self) -> int:
@@ -176,14 +162,7 @@ class TeacherStudentTasks:
         cluster = TeacherCluster(1.0, 1.0, centre, spread, noise_std)
         return cls(input_dim, hidden, [cluster], shared_hidden=True)
 
-    def sample_teachers(
-        self, num_tasks: int, generator: torch.Generator, dtype: torch.dtype = torch.float64
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draw tasks: their cluster indices ``[B]`` and teachers θ*_i ``[B, P]``."""
-        scales = (self.spreads / self.varying.sum()).sqrt()[:, None] * self.varying
-        return draw_task_parameters(
-            self.probabilities, self.centres, scales, num_tasks, generator, dtype
-        )
+    sample_teachers = ClusterMixture.sample_parameters
 
     def teacher_outputs(self, teachers: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """f_{θ*_i}(x) ``[B, n, 1]`` for teachers ``[B, P]`` and inputs ``x [B, n, d]``."""
@@ -209,40 +188,12 @@ class TeacherStudentTasks:
         noise_std = self.noise_stds.to(device=device, dtype=dtype)[cluster]
         return x, self.teacher_outputs(teachers, x) + noise_std[:, None, None] * noise
 
-    def sample(
-        self,
-        num_tasks: int,
-        support_size: int,
-        query_size: int,
-        generator: torch.Generator,
-        dtype: torch.dtype = torch.float32,
-    ) -> TaskBatch:
-        """Draw tasks with ``support_size`` support and ``query_size`` query points each.
-
-        ``info`` holds ``cluster [B]`` and ``teacher [B, P]``.
-        """
-        cluster, teachers = self.sample_teachers(num_tasks, generator, dtype)
-        return support_and_query(
-            self.sample_data,
-            cluster,
-            teachers,
-            support_size,
-            query_size,
-            generator,
-            {"teacher": teachers},
-        )
-
-    def __repr__(self) -> str:
-        parts = [
-            f"p={c.probability:g}, s={c.input_scale:g}, R={c.spread:g}, ν={c.noise_std:g}"
-            for c in self.clusters
-        ]
+    def _describe(self) -> str:
         shared = ", shared hidden layer" if self.shared_hidden else ""
-        return (
-            f"TeacherStudentTasks(d={self.input_dim}, h={self.hidden}{shared}; "
-            + "; ".join(parts)
-            + ")"
-        )
+        return f"d={self.input_dim}, h={self.hidden}{shared}"
+
+    def _describe_cluster(self, cluster: TeacherCluster) -> str:
+        return f"s={cluster.input_scale:g}"
 
 
 def _varying(input_dim: int, hidden: int, shared_hidden: bool) -> torch.Tensor:

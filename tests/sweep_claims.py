@@ -21,14 +21,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
-from figures.claims import Cell, Claim, Results, Verdict
-from figures.sweep import Sweep
+from figures.engine.claim import Cell, Claim, Results, Verdict
+from figures.engine.sweep import Sweep
 
 
 @dataclass(frozen=True)
 class PauseConfig:
     pause_s: float = 0.0
     scale: float = 1.0
+
+    def run(self, seed: int) -> dict:
+        return pause_experiment(self, seed)
 
 
 def pause_experiment(config: PauseConfig, seed: int) -> dict:
@@ -54,7 +57,6 @@ def pause_claim(sweep: Sweep, claim_id: str = "S0") -> Claim:
         "a test paper",
         "spectral norms are positive",
         lambda scale: sweep.cells(),
-        pause_experiment,
         lambda results: Verdict.from_condition(
             all(result["spectral_norm"] > 0 for result in results), "all positive"
         ),
@@ -70,6 +72,9 @@ PAUSE_SWEEP = Sweep.over(PauseConfig(pause_s=0.25), seeds=range(4), scale=(1.0, 
 class DieOnceConfig:
     marker: str
 
+    def run(self, seed: int) -> dict:
+        return die_once_experiment(self, seed)
+
 
 def die_once_experiment(config: DieOnceConfig, seed: int) -> dict:
     marker = Path(config.marker)
@@ -82,6 +87,9 @@ def die_once_experiment(config: DieOnceConfig, seed: int) -> dict:
 @dataclass(frozen=True)
 class FailConfig:
     fail: bool = False
+
+    def run(self, seed: int) -> dict:
+        return fail_experiment(self, seed)
 
 
 def fail_experiment(config: FailConfig, seed: int) -> dict:
@@ -96,13 +104,12 @@ def count_figure(results: Results) -> plt.Figure:
     return figure
 
 
-def claim_of(claim_id: str, cells: list[Cell], experiment) -> Claim:
+def claim_of(claim_id: str, cells: list[Cell]) -> Claim:
     return Claim(
         claim_id,
         "a test paper",
         "runs",
         lambda scale: cells,
-        experiment,
         lambda results: Verdict("PASS", "ran"),
         count_figure,
     )
@@ -110,9 +117,10 @@ def claim_of(claim_id: str, cells: list[Cell], experiment) -> Claim:
 
 def main() -> int:
     """``mamlscape reproduce --claims S0 ARGS...`` with the pause sweep registered."""
-    from figures.claims import REGISTRY, register
-    from figures.cli import main as cli_main
+    from figures.claims.catalogue import REGISTRY
+    from figures.commands.cli import main as cli_main
+    from figures.engine.registry import register
 
     if "S0" not in REGISTRY:
-        register(pause_claim(PAUSE_SWEEP))
+        register(REGISTRY, pause_claim(PAUSE_SWEEP))
     return cli_main(["reproduce", "--claims", "S0", "--no-progress", *sys.argv[1:]])

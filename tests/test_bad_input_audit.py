@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from sweep_claims import FailConfig, claim_of, fail_experiment
+from sweep_claims import FailConfig, claim_of
 
 from algorithms import (
     MLP,
@@ -29,13 +29,14 @@ from algorithms import (
     train,
 )
 from algorithms import save_checkpoint as save
-from figures.cache import CacheEntry
-from figures.claims import Cell, check_scale
-from figures.cli import main
-from figures.executors import DaskExecutor, ProcessExecutor
-from figures.runner import CellFailuresError, run_claims
-from figures.sweep import Sweep
-from figures.task_landscape import GainGridConfig
+from figures.claims.linear_gains import GainGridConfig
+from figures.commands.cli import main
+from figures.engine.cache import CacheEntry
+from figures.engine.claim import Cell, check_scale
+from figures.engine.dask_executor import DaskExecutor
+from figures.engine.executors import ProcessExecutor
+from figures.engine.runner import CellFailuresError, run_claims
+from figures.engine.sweep import Sweep
 from synthetic import (
     FewShotTasks,
     ImageClasses,
@@ -99,7 +100,7 @@ def corrupt_file(path: Path, text: bytes) -> Path:
 
 
 def truncated_cache_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> str:
-    claim = claim_of("A0", [Cell(FailConfig(), 0)], fail_experiment)
+    claim = claim_of("A0", [Cell(FailConfig(), 0)])
     run_claims([claim], "smoke", tmp_path, progress=False)
     (path,) = tmp_path.rglob("*.json")
     path.write_text(path.read_text()[:20])
@@ -110,7 +111,7 @@ def truncated_cache_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> str:
 
 def failing_cell(tmp_path: Path) -> None:
     cells = [Cell(FailConfig(), 0), Cell(FailConfig(fail=True), 1)]
-    run_claims([claim_of("A1", cells, fail_experiment)], "smoke", tmp_path, progress=False)
+    run_claims([claim_of("A1", cells)], "smoke", tmp_path, progress=False)
 
 
 def unreachable_scheduler(tmp_path: Path, capsys: pytest.CaptureFixture) -> str:
@@ -158,7 +159,8 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
             ValueError,
             lambda _: make("maml", MLP((1, 4, 1)), mse, 0.1, meta_gradient_path="manual"),
         ),
-        r"meta_gradient_path must be one of \('auto', 'autograd'\), got 'manual'",
+        r"meta_gradient_path must be one of \('auto', 'autograd'\) or a meta-gradient method "
+        r"\(applies\(learner\), __call__\(learner, params, batch\).*got 'manual'",
     ),
     "an objective that ignores its parameters": (
         from_api(

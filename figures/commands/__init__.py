@@ -1,0 +1,1 @@
+"""The ``mamlscape`` commands (reproduce, train, spectrum), their arguments and task families."""

@@ -1,0 +1,81 @@
+"""Checks of command-line arguments shared by the ``mamlscape`` subcommands.
+
+Each raises ``ValueError`` saying what is wrong and how to fix it; the CLI
+turns it into a one-line error and exit status 2.
+
+Example:
+    >>> checked_device("cpu")
+    'cpu'
+    >>> checked_executor(serial=False, jobs=2, scheduler=None, dask_local=None).workers
+    2
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from figures.engine.dask_executor import DaskExecutor, probe_scheduler
+from figures.engine.executors import Executor, ProcessExecutor, SerialExecutor
+from synthetic.validation import require_count
+
+
+def checked_device(name: str) -> str:
+    """``name`` as a torch device string, refusing CUDA where this torch sees none."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"--device {name!r} is not a torch device: {error}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu"
+        )
+    return str(device)
+
+
+def checked_output_folder(out: Path) -> Path:
+    """``out``, created if missing, after checking a file can be written in it."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(
+            f"cannot write to the output folder {out}: {error}; pick another --out"
+        ) from error
+    return out
+
+
+def checked_executor(
+    serial: bool,
+    jobs: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    cells_per_task: int = 1,
+) -> Executor:
+    """The executor the options ask for; a scheduler must answer within a few seconds."""
+    for option, value in (("--cells-per-task", cells_per_task), ("--dask-local", dask_local)):
+        if value is not None:
+            require_count(option, value)
+    if serial:
+        return SerialExecutor()
+    if scheduler is not None:
+        probe_scheduler(scheduler)
+        return DaskExecutor(address=scheduler, cells_per_task=cells_per_task)
+    if dask_local is not None:
+        return DaskExecutor(local_workers=dask_local, cells_per_task=cells_per_task)
+    if jobs is not None:
+        require_count("--jobs", jobs)
+    return ProcessExecutor(jobs)
+
+
+def checked_data_path(path: Path) -> Path:
+    """``path``, refusing one that does not exist (data is never downloaded)."""
+    if not path.exists():
+        raise ValueError(
+            f"--omniglot {path} does not exist; give the folder holding <Alphabet>/characterNN/ "
+            "or a zip such as images_background.zip"
+        )
+    return path

@@ -1,0 +1,167 @@
+"""The ``mamlscape`` command.
+
+    mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|paper] [--out DIR] [--device cpu|cuda]
+                        [--omniglot PATH]
+                        [--jobs N | --serial | --scheduler tcp://HOST:8786 | --dask-local N]
+                        [--cells-per-task N]
+    mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
+    mamlscape train --algo maml --tasks sinusoid [--iterations 1000] --out DIR
+
+``reproduce`` runs the experiment cells of the selected claims (all by
+default), reusing every cell already in ``OUT/cache``, checks each claim and
+writes ``report.html``, ``report.md``, ``results.json`` and ``figures/`` into
+``--out``. Cells run in a local process pool (one worker per core, or
+``--jobs N``), one after another (``--serial``), on a running Dask scheduler
+(``--scheduler``) or on a Dask cluster of N workers started on loopback
+(``--dask-local N``); each result is stored as it finishes, so a killed run
+loses only the cells in flight. A failed cell exits with status 1 after the
+other cells are stored; Ctrl-C exits with status 130 and a summary of what is
+done; a bad argument exits with status 2. ``spectrum`` writes a
+Hessian-spectrum report of one objective (see ``figures.commands.spectrum``);
+``train`` meta-trains one algorithm and saves the checkpoint that
+``spectrum --checkpoint`` reads (see ``figures.commands.train``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from figures.claims.catalogue import claim_ids, select
+from figures.commands.arguments import (
+    checked_data_path,
+    checked_device,
+    checked_executor,
+    checked_output_folder,
+)
+from figures.commands.spectrum import add_spectrum_command
+from figures.commands.train import add_train_command
+from figures.engine.claim import SCALES
+from figures.engine.report import write_report
+from figures.engine.runner import CellFailuresError, SweepInterrupted, run_claims
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValueError as error:
+        parser.exit(2, f"mamlscape: error: {error}\n")
+    except CellFailuresError as error:
+        print(f"mamlscape: error: {error}", file=sys.stderr)
+        return 1
+    except SweepInterrupted as interrupt:
+        print(
+            f"mamlscape: interrupted: {interrupt.summary.describe()}; rerun the same command "
+            "to compute only the missing cells",
+            file=sys.stderr,
+        )
+        return 130
+    except KeyboardInterrupt:
+        print(
+            "mamlscape: interrupted; every finished cell is in the cache and a rerun of the same "
+            "command computes only the missing ones",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mamlscape", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    reproduce = commands.add_parser("reproduce", help="run the claims and write the report")
+    reproduce.add_argument(
+        "--claims",
+        default=None,
+        help=f"comma-separated claim ids (default: all of {','.join(claim_ids())})",
+    )
+    reproduce.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="quick",
+        help="smoke: seconds, checks the pipeline only; quick: minutes on a "
+        "laptop CPU; paper: the papers' run lengths",
+    )
+    reproduce.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/quick"),
+        help="folder for the report and the cell cache (created if missing)",
+    )
+    reproduce.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    reproduce.add_argument(
+        "--omniglot",
+        type=Path,
+        default=None,
+        help="Omniglot folder or zip for the few-shot claims (default: glyphs)",
+    )
+    reproduce.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    where = reproduce.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local worker processes (default: one per CPU core)",
+    )
+    where.add_argument("--serial", action="store_true", help="run cells one by one in-process")
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run cells on the Dask scheduler at ADDRESS, e.g. tcp://10.0.0.5:8786",
+    )
+    where.add_argument(
+        "--dask-local",
+        type=int,
+        default=None,
+        metavar="N",
+        help="start a Dask cluster of N single-threaded worker processes on 127.0.0.1",
+    )
+    reproduce.add_argument(
+        "--cells-per-task",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with Dask: send cells in batches of N per task, for cells of a few milliseconds",
+    )
+    reproduce.set_defaults(handler=reproduce_command)
+    add_spectrum_command(commands)
+    add_train_command(commands)
+    return parser
+
+
+def reproduce_command(args: argparse.Namespace) -> int:
+    device = checked_device(args.device)
+    ids = None if args.claims is None else [i.strip() for i in args.claims.split(",") if i.strip()]
+    claims = select(ids)
+    out = checked_output_folder(args.out)
+    executor = checked_executor(
+        args.serial, args.jobs, args.scheduler, args.dask_local, args.cells_per_task
+    )
+    print(
+        f"mamlscape reproduce: {len(claims)} claims, scale={args.scale}, device={device}, "
+        f"executor={executor.name}, writing to {out.resolve()}"
+    )
+    start = time.perf_counter()
+    omniglot = None if args.omniglot is None else str(checked_data_path(args.omniglot).resolve())
+    outcomes = run_claims(
+        claims, args.scale, out / "cache", device, not args.no_progress, executor, omniglot
+    )
+    verdicts = write_report(out, claims, outcomes, args.scale, device)
+    for claim in claims:
+        cached = sum(outcome.cached for outcome in outcomes[claim.id])
+        print(
+            f"  {claim.id}: {verdicts[claim.id].status:<12} ({cached}/{len(outcomes[claim.id])} "
+            f"cells from cache) {verdicts[claim.id].reason}"
+        )
+    print(f"done in {time.perf_counter() - start:.1f} s: {(out / 'report.html').resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""``mamlscape spectrum``: the curvature report of one meta-learning objective.
+
+    mamlscape spectrum --algo maml --tasks sinusoid|linear|glyphs [--checkpoint PATH]
+                       [--objective meta|task|nal] [--k 5] [--seed 0] [--meta-batch 25]
+                       [--device cpu] [--omniglot PATH] --out DIR
+
+The model, loss and tasks are those of the task family ``--tasks``
+(``figures.commands.task_families``: sinusoids, the linear mixture, or few-shot
+glyphs, Omniglot with ``--omniglot PATH``). θ is the checkpoint
+(``algorithms.load_checkpoint``, e.g. from ``mamlscape train``; its inner
+step size and step count are used when it records them) or the seed's random
+initialisation. One meta-batch of tasks, drawn from the seed, fixes the
+objective, in float64:
+
+- ``meta``: the meta-loss F(θ) of ``--algo`` (for ``nal``, the pooled loss);
+- ``nal``:  the pooled loss of the whole batch, (1/B) Σ_i L_i(θ), no adaptation;
+- ``task``: one task's loss L_1(θ) on its support and query data.
+
+Measured (``analysis``): the k largest and k smallest algebraic Hessian
+eigenvalues (Lanczos), the trace by Hutchinson and Hutch++ at the same
+budget with 95% intervals, the SLQ spectral density, SAM, adaptive and
+average sharpness, 1-D and 2-D slices along filter-normalised directions and,
+with a checkpoint, the straight line from the initialisation (a = 0) to it
+(a = 1). ``--out`` gets ``spectrum.json`` (every number), ``report.html`` and
+the PNG figures.
+
+Example:
+    >>> import argparse, tempfile, pathlib
+    >>> parser = argparse.ArgumentParser()
+    >>> add_spectrum_command(parser.add_subparsers())
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> args = parser.parse_args(["spectrum", "--algo", "maml", "--tasks", "linear",
+    ...                           "--k", "2", "--out", str(out)])
+    >>> args.handler(args)  # doctest: +ELLIPSIS
+    mamlscape spectrum: meta objective of maml on linear, λ_max = ..., λ_min = ...; report: ...
+    0
+    >>> sorted(p.name for p in out.iterdir())[:3]
+    ['density.png', 'eigenvalues.png', 'report.html']
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from algorithms import available, load_checkpoint, make
+from algorithms.params import Params
+from analysis.density import plot_density, spectral_density
+from analysis.flat import Objective
+from analysis.hvp import HessianOperator
+from analysis.sharpness import adaptive_sharpness, average_sharpness, sam_sharpness
+from analysis.slices import (
+    filter_normalized_direction,
+    interpolation,
+    loss_line,
+    loss_plane,
+    plot_line,
+    plot_plane,
+)
+from analysis.spectrum import extreme_eigenvalues
+from analysis.trace import hutch_plus_plus, hutchinson
+from figures.commands.arguments import checked_device, checked_output_folder
+from figures.commands.spectrum_page import plot_eigenvalues, plot_traces, render_html
+from figures.commands.task_families import add_family_arguments, check_task_family, task_family
+from figures.engine.files import optional_path, save_figure, write_json
+from synthetic.files import write_atomically
+from synthetic.validation import require_count, require_positive
+
+OBJECTIVES = ("meta", "task", "nal")
+
+
+@dataclass(frozen=True)
+class SpectrumConfig:
+    """What the report measures and how hard it looks; the command sets the first six fields."""
+
+    algo: str = "maml"
+    tasks: str = "sinusoid"
+    objective: str = "meta"
+    k: int = 5
+    seed: int = 0
+    checkpoint: Path | None = None
+    omniglot: Path | None = None
+    meta_batch: int = 25
+    trace_budget: int = 60
+    density_probes: int = 4
+    density_steps: int = 40
+    rho: float = 0.05
+    adaptive_rho: float = 0.5
+    sigma: float = 0.01
+    noise_samples: int = 32
+    line_points: int = 41
+    plane_points: int = 21
+    span: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("algo", available()), ("objective", OBJECTIVES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"--{name} must be one of {list(allowed)}, got {getattr(self, name)!r}"
+                )
+        check_task_family(self.tasks, self.omniglot)
+        require_count("k", self.k)
+        require_count("seed", self.seed, minimum=0)
+        for name in ("meta_batch", "density_probes", "density_steps", "noise_samples"):
+            require_count(name, getattr(self, name))
+        require_count("trace_budget", self.trace_budget, minimum=6)
+        require_count("line_points", self.line_points, minimum=2)
+        require_count("plane_points", self.plane_points, minimum=2)
+        for name in ("rho", "adaptive_rho", "sigma", "span"):
+            require_positive(name, getattr(self, name))
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The point θ, the seed's initial point, the objective and what they came from."""
+
+    params: Params
+    initial: Params
+    objective: Objective
+    inner_lr: float
+    inner_steps: int
+    checkpoint_metadata: dict | None
+
+
+def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
+    """Register ``spectrum`` on an argparse sub-parsers object (``handler`` → exit code)."""
+    parser = commands.add_parser(
+        "spectrum",
+        help="curvature report of one objective: eigenvalues, trace, density, sharpness, slices",
+        description=__doc__.splitlines()[0],
+    )
+    add_family_arguments(parser)
+    parser.add_argument("--checkpoint", type=Path, default=None, help="θ to analyse")
+    parser.add_argument("--objective", default="meta", help=f"one of {', '.join(OBJECTIVES)}")
+    parser.add_argument("--k", type=int, default=5, help="eigenvalues at each end (>= 1)")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation, tasks and probes")
+    parser.add_argument(
+        "--meta-batch", type=int, default=25, help="tasks in the batch that fixes the objective"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder for the report")
+    parser.set_defaults(handler=spectrum_command)
+
+
+def spectrum_command(args: argparse.Namespace) -> int:
+    """Check the arguments, run the report, print where it is."""
+
+    device = checked_device(args.device)
+    config = SpectrumConfig(
+        algo=args.algo,
+        tasks=args.tasks,
+        objective=args.objective,
+        k=args.k,
+        seed=args.seed,
+        checkpoint=args.checkpoint,
+        omniglot=args.omniglot,
+        meta_batch=args.meta_batch,
+    )
+    out = checked_output_folder(args.out)
+    summary = run_spectrum_report(config, out, device)
+    spectrum = summary["spectrum"]
+    print(
+        f"mamlscape spectrum: {config.objective} objective of {config.algo} on {config.tasks}, "
+        f"λ_max = {spectrum['largest'][0]:.4g}, λ_min = {spectrum['smallest'][0]:.4g}; "
+        f"report: {(out / 'report.html').resolve()}"
+    )
+    return 0
+
+
+def run_spectrum_report(config: SpectrumConfig, out_dir: Path, device: str = "cpu") -> dict:
+    """Measure the objective that ``config`` names; write JSON, PNGs and HTML to ``out_dir``."""
+    start = time.perf_counter()
+    setup = build_setup(config, device)
+    objective, params = setup.objective, setup.params
+    generator = torch.Generator().manual_seed(config.seed)
+    operator = HessianOperator(objective, params)
+    spectrum = extreme_eigenvalues(operator, config.k, generator=generator)
+    traces = {
+        "hutchinson": hutchinson(operator, config.trace_budget, generator),
+        "hutch++": hutch_plus_plus(operator, config.trace_budget, generator),
+    }
+    density = spectral_density(
+        operator, config.density_probes, config.density_steps, generator=generator
+    )
+    operator.release()
+    sharpness = {
+        "sam": sam_sharpness(objective, params, config.rho, generator=generator),
+        "adaptive": adaptive_sharpness(objective, params, config.adaptive_rho, generator=generator),
+        "average": average_sharpness(
+            objective, params, config.sigma, config.noise_samples, generator=generator
+        ),
+    }
+    axis = np.linspace(-config.span, config.span, config.line_points)
+    grid = np.linspace(-config.span, config.span, config.plane_points)
+    line = loss_line(objective, params, filter_normalized_direction(params, generator), axis)
+    plane = loss_plane(
+        objective,
+        params,
+        filter_normalized_direction(params, generator),
+        filter_normalized_direction(params, generator),
+        grid,
+        grid,
+    )
+    figures = {
+        "eigenvalues.png": plot_eigenvalues(spectrum),
+        "trace.png": plot_traces(traces, density.moment(1) * density.dimension),
+        "density.png": plot_density(density),
+        "slice_1d.png": plot_line(line, "1-D slice along a filter-normalised direction"),
+        "slice_2d.png": plot_plane(plane),
+    }
+    summary = {
+        "config": {
+            **asdict(config),
+            "checkpoint": optional_path(config.checkpoint),
+            "omniglot": optional_path(config.omniglot),
+        },
+        "device": device,
+        "dtype": "float64",
+        "parameter_count": operator.size,
+        "inner_lr": setup.inner_lr,
+        "inner_steps": setup.inner_steps,
+        "checkpoint_metadata": setup.checkpoint_metadata,
+        "loss": objective(params).item(),
+        "spectrum": spectrum.as_dict(),
+        "trace": {name: estimate.as_dict() for name, estimate in traces.items()},
+        "density": density.as_dict(),
+        "sharpness": {name: result.as_dict() for name, result in sharpness.items()},
+        "slices": {"random_1d": line.as_dict(), "random_2d": plane.as_dict()},
+    }
+    if config.checkpoint is not None:
+        path = interpolation(objective, setup.initial, params, np.linspace(-0.25, 1.25, 31))
+        summary["slices"]["initialisation_to_checkpoint"] = path.as_dict()
+        figures["interpolation.png"] = plot_line(path, "from the initialisation to the checkpoint")
+    summary["hvp_count"] = operator.hvp_count
+    summary["seconds"] = time.perf_counter() - start
+    for name, figure in figures.items():
+        save_figure(out_dir / name, figure)
+    write_json(out_dir / "spectrum.json", summary)
+    page = render_html(summary, list(figures))
+    write_atomically(out_dir / "report.html", lambda stream: stream.write(page.encode()))
+    return summary
+
+
+def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
+    """The model, θ (checkpoint or the seed's initialisation) and the objective, in float64."""
+    init_generator = torch.Generator().manual_seed(config.seed)
+    data_generator = torch.Generator().manual_seed(config.seed + 1)
+    family = task_family(config.tasks, config.omniglot)
+    model = family.model(init_generator)
+    batch = family.sample(config.meta_batch, data_generator, torch.float64)
+    model = model.to(device=device, dtype=torch.float64)
+    batch = batch.to(device)
+    initial = {name: t.detach().clone() for name, t in model.named_parameters()}
+    params, metadata = initial, None
+    if config.checkpoint is not None:
+        loaded, metadata = load_checkpoint(config.checkpoint, model, device)
+        params = {name: t.detach().to(torch.float64) for name, t in loaded.items()}
+    inner_lr = float((metadata or {}).get("inner_lr", family.inner_lr))
+    inner_steps = int((metadata or {}).get("inner_steps", 1))
+    algo = "nal" if config.objective != "meta" else config.algo
+    learner = make(algo, model, family.loss_fn, inner_lr, inner_steps)
+    data = batch.select(slice(0, 1)) if config.objective == "task" else batch
+    return Setup(
+        params=params,
+        initial=initial,
+        objective=lambda p: learner.meta_loss(p, data),
+        inner_lr=inner_lr,
+        inner_steps=inner_steps,
+        checkpoint_metadata=metadata,
+    )

@@ -1,0 +1,218 @@
+"""``mamlscape train``: meta-train one algorithm on a task family and save θ.
+
+    mamlscape train --algo maml --tasks sinusoid|linear|glyphs [--iterations 1000]
+                    [--meta-batch 25] [--inner-lr α] [--inner-steps 1] [--outer-lr 1e-3]
+                    [--seed 0] [--save-every 100] [--device cpu] [--omniglot PATH] --out DIR
+
+The model, loss and tasks are the family's (``figures.commands.task_families``); the
+inner step size defaults to the family's. Training is ``algorithms.train``
+with Adam at ``--outer-lr`` on fresh tasks every iteration, drawn from a
+generator seeded with ``--seed`` (the same command gives the same θ on the
+CPU), with a progress bar. Every ``--save-every`` iterations the run's state
+goes to ``DIR/progress.pt`` (``figures.commands.training_progress``): a stopped run,
+rerun with the same command, goes on from there and ends with the θ an
+uninterrupted run would have. At the end it writes
+
+- ``DIR/checkpoint.pt``: θ with the algorithm, inner step size and steps
+  (``mamlscape spectrum --checkpoint`` and ``algorithms.load_checkpoint`` read it);
+- ``DIR/training.json``: the config, the meta-loss of every iteration, seconds.
+
+A NaN/Inf meta-loss stops with an error naming the iteration and the step
+sizes, and writes no checkpoint.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> summary = run_training(TrainConfig("maml", "linear", iterations=5, meta_batch=4), out)
+    >>> sorted(p.name for p in out.iterdir()), len(summary["meta_loss"])
+    (['checkpoint.pt', 'training.json'], 5)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from algorithms import DivergenceError, available, make, parameters_of, save_checkpoint, train
+from figures.commands.arguments import checked_device, checked_output_folder
+from figures.commands.task_families import add_family_arguments, check_task_family, task_family
+from figures.commands.training_progress import Progress, load_progress, save_progress
+from figures.engine.files import optional_path, write_json
+from synthetic.validation import require_count, require_positive
+
+CHECKPOINT = "checkpoint.pt"
+PROGRESS = "progress.pt"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What ``mamlscape train`` runs; ``inner_lr=None`` takes the family's default."""
+
+    algo: str
+    tasks: str
+    iterations: int = 1000
+    meta_batch: int = 25
+    inner_lr: float | None = None
+    inner_steps: int = 1
+    outer_lr: float = 1e-3
+    seed: int = 0
+    omniglot: Path | None = None
+    save_every: int = 100
+
+    def __post_init__(self) -> None:
+        if self.algo not in available():
+            raise ValueError(f"--algo must be one of {list(available())}, got {self.algo!r}")
+        check_task_family(self.tasks, self.omniglot)
+        for name in ("iterations", "meta_batch", "inner_steps", "save_every"):
+            require_count(f"--{name.replace('_', '-')}", getattr(self, name))
+        require_count("--seed", self.seed, minimum=0)
+        require_positive("--outer-lr", self.outer_lr)
+        if self.inner_lr is not None:
+            require_positive("--inner-lr", self.inner_lr)
+
+
+def add_train_command(commands: argparse._SubParsersAction) -> None:
+    """Register ``train`` on an argparse sub-parsers object (``handler`` → exit code)."""
+    parser = commands.add_parser(
+        "train",
+        help="meta-train one algorithm on a task family and save the checkpoint",
+        description=__doc__.splitlines()[0],
+    )
+    add_family_arguments(parser)
+    parser.add_argument("--iterations", type=int, default=1000, help="outer steps")
+    parser.add_argument("--meta-batch", type=int, default=25, help="tasks per outer step")
+    parser.add_argument("--inner-lr", type=float, default=None, help="α (default: the family's)")
+    parser.add_argument("--inner-steps", type=int, default=1, help="inner steps in training")
+    parser.add_argument("--outer-lr", type=float, default=1e-3, help="Adam's step size")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation and tasks")
+    parser.add_argument(
+        "--save-every", type=int, default=100, help="iterations between saves of the progress"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder for the checkpoint")
+    parser.set_defaults(handler=train_command)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """Check the arguments, train, print where θ is."""
+    device = checked_device(args.device)
+    config = TrainConfig(
+        args.algo,
+        args.tasks,
+        args.iterations,
+        args.meta_batch,
+        args.inner_lr,
+        args.inner_steps,
+        args.outer_lr,
+        args.seed,
+        args.omniglot,
+        args.save_every,
+    )
+    out = checked_output_folder(args.out)
+    try:
+        summary = run_training(config, out, device, progress=True)
+    except KeyboardInterrupt:
+        print(
+            f"mamlscape train: interrupted; the run up to its last save is in {out / PROGRESS} "
+            "and the same command resumes from there",
+            file=sys.stderr,
+        )
+        return 130
+    tail = summary["meta_loss"][-max(1, len(summary["meta_loss"]) // 10) :]
+    print(
+        f"mamlscape train: {config.algo} on {config.tasks}, {config.iterations} iterations in "
+        f"{summary['seconds']:.1f} s, meta-loss over the last 10% {sum(tail) / len(tail):.4g}; "
+        f"checkpoint: {(out / CHECKPOINT).resolve()}"
+    )
+    return 0
+
+
+def run_training(
+    config: TrainConfig, out_dir: Path, device: str = "cpu", progress: bool = False
+) -> dict:
+    """Meta-train as ``config`` says, resuming from ``out_dir``'s progress file if there is
+    one; write the checkpoint and ``training.json`` to ``out_dir``."""
+    family = task_family(config.tasks, config.omniglot)
+    model = family.model(torch.Generator().manual_seed(config.seed)).to(device)
+    inner_lr = family.inner_lr if config.inner_lr is None else config.inner_lr
+    learner = make(config.algo, model, family.loss_fn, inner_lr, config.inner_steps)
+    params = parameters_of(model)
+    optimizer = torch.optim.Adam(params.values(), lr=config.outer_lr)
+    generator = torch.Generator().manual_seed(config.seed + 1)
+    run = _run_key(config)
+    state = load_progress(out_dir / PROGRESS, run) or Progress(
+        0, params, optimizer.state_dict(), generator.get_state(), [], 0.0
+    )
+    with torch.no_grad():
+        for name, tensor in params.items():
+            tensor.copy_(state.params[name])
+    optimizer.load_state_dict(state.optimizer_state)
+    generator.set_state(state.generator_state)
+    bar = tqdm(total=config.iterations, initial=state.done, desc="train", disable=not progress)
+    while state.done < config.iterations:
+        chunk = min(config.save_every, config.iterations - state.done)
+        try:
+            result = train(
+                learner,
+                params,
+                lambda g: family.sample(config.meta_batch, g, torch.float32).to(device),
+                chunk,
+                generator,
+                optimizer=optimizer,
+                progress=False,
+            )
+        except DivergenceError as error:
+            raise _diverged(error, state.done, inner_lr, config, out_dir) from error
+        state = Progress(
+            state.done + chunk,
+            params,
+            optimizer.state_dict(),
+            generator.get_state(),
+            state.losses + result.losses,
+            state.seconds + result.seconds,
+        )
+        save_progress(out_dir / PROGRESS, run, state)
+        bar.update(chunk)
+    bar.close()
+    save_checkpoint(
+        out_dir / CHECKPOINT,
+        model,
+        params,
+        algorithm=learner.name,
+        inner_lr=inner_lr,
+        inner_steps=config.inner_steps,
+        iterations=config.iterations,
+    )
+    summary = {
+        "config": run,
+        "inner_lr": inner_lr,
+        "device": device,
+        "seconds": state.seconds,
+        "meta_loss": state.losses,
+    }
+    write_json(out_dir / "training.json", summary)
+    (out_dir / PROGRESS).unlink()
+    return summary
+
+
+def _diverged(
+    error: DivergenceError, done: int, inner_lr: float, config: TrainConfig, out_dir: Path
+) -> ValueError:
+    """The divergence in the command's terms: the run's iteration and its options."""
+    kept = f"; the state after iteration {done} stays in {out_dir / PROGRESS}" if done else ""
+    return ValueError(
+        f"the meta-loss became NaN/Inf at iteration {done + error.iteration} with --inner-lr "
+        f"{inner_lr:g} and --outer-lr {config.outer_lr:g}; lower them and train into a new "
+        f"--out{kept}"
+    )
+
+
+def _run_key(config: TrainConfig) -> dict:
+    """What identifies a run for resuming: the config as plain values, less ``save_every``."""
+    key = {**asdict(config), "omniglot": optional_path(config.omniglot)}
+    del key["save_every"]
+    return key

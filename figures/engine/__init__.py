@@ -1,0 +1,1 @@
+"""The claim engine, which knows no claim: frame, registry, runner, cache, executors, report."""

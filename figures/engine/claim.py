@@ -1,0 +1,129 @@
+"""The claim frame: what a checkable claim is, made of cells that carry their own experiment.
+
+A :class:`Claim` declares
+
+- ``id``, ``paper`` and ``statement`` (REFERENCE.md's wording),
+- ``cells(scale)``: the experiment cells to run, each a frozen config and a seed;
+  the config runs its own experiment, ``config.run(seed) -> dict`` of plain
+  JSON-able numbers (:class:`Experiment`), so one claim can mix cells of
+  several experiments (a closed form beside a simulation),
+- ``check(results) -> Verdict``: all cells' numbers → PASS / FAIL / INCONCLUSIVE
+  with a sentence saying why; ``results.of(ConfigType)`` picks the results of
+  one experiment,
+- ``figure(results) -> matplotlib Figure``.
+
+The runner (``figures.engine.runner``) executes cells and caches each result
+by the hash of its config; the report (``figures.engine.report``) is drawn
+from the cache. A check must be able to fail: the tests feed every claim a
+deliberately wrong variant and expect the verdict to flip.
+
+Example:
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Doubling:
+    ...     value: float = 1.5
+    ...     def run(self, seed):
+    ...         return {"double": 2 * self.value + seed}
+    >>> results = Results.computed([Cell(Doubling(), 0), Cell(Doubling(2.0), 1)])
+    >>> [result["double"] for result in results.of(Doubling)]
+    [3.0, 5.0]
+    >>> verdict = Verdict.from_condition(results[1]["double"] > 4, "5.0 exceeds 4")
+    >>> verdict.status, verdict.reason
+    ('PASS', '5.0 exceeds 4')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, overload
+
+from matplotlib.figure import Figure
+
+Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
+SCALES = ("smoke", "quick", "paper")
+
+
+class Experiment(Protocol):
+    """A frozen, JSON-able config dataclass that runs its own experiment for a seed."""
+
+    def run(self, seed: int) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a check and the reason for it, in one sentence."""
+
+    status: Status
+    reason: str
+
+    @classmethod
+    def from_condition(cls, passed: bool, reason: str) -> Verdict:
+        return cls("PASS" if passed else "FAIL", reason)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"status": self.status, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One experiment run: a config that runs its own experiment, and a seed."""
+
+    config: Experiment
+    seed: int
+
+    @property
+    def experiment_name(self) -> str:
+        """``module.Config.run``: which code computes this cell (part of its cache key)."""
+        kind = type(self.config)
+        return f"{kind.__module__}.{kind.__qualname__}.run"
+
+    def run(self) -> dict[str, Any]:
+        return self.config.run(self.seed)
+
+
+class Results(Sequence[dict[str, Any]]):
+    """A claim's cell results in cell order, each remembering the config type that made it."""
+
+    def __init__(self, made: Iterable[tuple[type, dict[str, Any]]]) -> None:
+        self._made = list(made)
+
+    @classmethod
+    def computed(cls, cells: Iterable[Cell]) -> Results:
+        """Run ``cells`` here and keep their results as the report sees them (JSON round trip)."""
+        return cls((type(cell.config), json.loads(json.dumps(cell.run()))) for cell in cells)
+
+    def of(self, config_type: type) -> list[dict[str, Any]]:
+        """The results of the cells whose config is a ``config_type``."""
+        return [result for kind, result in self._made if issubclass(kind, config_type)]
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [result for _, result in self._made[index]]
+        return self._made[index][1]
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of a paper, with the cells that test it, the check that judges them and a figure."""
+
+    id: str
+    paper: str
+    statement: str
+    cells: Callable[[str], list[Cell]]
+    check: Callable[[Results], Verdict]
+    figure: Callable[[Results], Figure]
+
+
+def check_scale(scale: str) -> str:
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    return scale

@@ -1,0 +1,182 @@
+"""Running claims: every cell once, results cached on disk, reruns reuse finished cells.
+
+``run_claims`` loads each finished cell from the cache and hands only the
+missing ones to an executor (``figures.engine.executors``: serial by default, a local
+process pool or a Dask cluster). Results stream back in completion order and
+each is stored the moment it arrives, in this process, with an atomic rename:
+a run killed at any moment loses only cells in flight, and a rerun computes
+only those. Outcomes come back in the claims' cell order whatever the
+completion order. Configs that have a ``device`` field get the requested
+device.
+
+A cell that raises does not stop the others: they finish and are stored, then
+:class:`CellFailuresError` names every failed cell. Ctrl-C stops the executor and
+raises :class:`SweepInterrupted` (a ``KeyboardInterrupt``) carrying a
+:class:`SweepSummary` of what is done.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from figures.claims.catalogue import select
+    >>> cache = pathlib.Path(tempfile.mkdtemp())
+    >>> [o.cached for o in run_claims(select(["L5"]), "quick", cache, progress=False)["L5"]]
+    [False, False]
+    >>> [o.cached for o in run_claims(select(["L5"]), "quick", cache, progress=False)["L5"]]
+    [True, True]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from figures.engine.cache import CacheEntry, CellCache
+from figures.engine.claim import Cell, Claim, check_scale
+from figures.engine.executors import Executor, SerialExecutor
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """A cell, its result, how long it took, whether it came from the cache, and where it ran."""
+
+    cell: Cell
+    entry: CacheEntry
+    result: dict[str, Any]
+    seconds: float
+    cached: bool
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """How many cells a run took from the cache, computed and stored, saw fail, or never ran."""
+
+    total: int
+    cached: int
+    computed: int
+    failed: int
+
+    @property
+    def not_run(self) -> int:
+        return self.total - self.cached - self.computed - self.failed
+
+    def describe(self) -> str:
+        return (
+            f"{self.computed} cells computed and stored, {self.cached} from the cache, "
+            f"{self.failed} failed, {self.not_run} not run, of {self.total}"
+        )
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; every cell finished before it is stored."""
+
+    def __init__(self, summary: SweepSummary) -> None:
+        super().__init__(summary.describe())
+        self.summary = summary
+
+
+class CellFailuresError(RuntimeError):
+    """Some cells raised; all the others are stored in the cache."""
+
+    def __init__(self, failures: list[str], summary: SweepSummary) -> None:
+        super().__init__(
+            f"{len(failures)} cells failed ({summary.describe()}; the stored cells are kept "
+            "and a rerun computes only the missing ones):\n  " + "\n  ".join(failures)
+        )
+        self.failures = failures
+        self.summary = summary
+
+
+def cells_of(claim: Claim, scale: str, device: str, omniglot: str | None = None) -> list[Cell]:
+    """The claim's cells at ``scale``, with the run's options filled into the configs.
+
+    A run option (``device``; ``omniglot``, a data path) goes into every config
+    that declares a field of that name; an option left ``None`` changes nothing.
+    """
+    options = {"device": device, "omniglot": omniglot}
+    return [
+        Cell(with_options(cell.config, options), cell.seed)
+        for cell in claim.cells(check_scale(scale))
+    ]
+
+
+def with_options(config: Any, options: dict[str, Any]) -> Any:
+    """``config`` with each non-``None`` option whose name is one of its fields."""
+    names = {f.name for f in dataclasses.fields(config)}
+    chosen = {name: value for name, value in options.items() if name in names and value is not None}
+    return dataclasses.replace(config, **chosen) if chosen else config
+
+
+def run_claims(
+    claims: list[Claim],
+    scale: str,
+    cache_dir: Path,
+    device: str = "cpu",
+    progress: bool = True,
+    executor: Executor | None = None,
+    omniglot: str | None = None,
+) -> dict[str, list[CellOutcome]]:
+    """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
+    cache = CellCache(cache_dir)
+    plan = [
+        (claim, cell, CacheEntry.for_cell(claim.id, cell.experiment_name, cell.config, cell.seed))
+        for claim in claims
+        for cell in cells_of(claim, scale, device, omniglot)
+    ]
+    outcomes: list[CellOutcome | None] = []
+    for _, cell, entry in plan:
+        record = cache.load(entry)
+        outcomes.append(
+            None
+            if record is None
+            else CellOutcome(
+                cell,
+                entry,
+                record["result"],
+                record["seconds"],
+                cached=True,
+                environment=record.get("environment", {}),
+            )
+        )
+    pending = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    cells = [plan[i][1] for i in pending]
+    failures: list[str] = []
+
+    def summary() -> SweepSummary:
+        computed = sum(outcome is not None and not outcome.cached for outcome in outcomes)
+        return SweepSummary(len(plan), len(plan) - len(pending), computed, len(failures))
+
+    bar = tqdm(total=len(plan), initial=len(plan) - len(pending), unit="cell", disable=not progress)
+    try:
+        with closing((executor or SerialExecutor()).run(cells)) as finished:
+            for done in finished:
+                claim, cell, entry = plan[pending[done.index]]
+                if done.error is not None:
+                    failures.append(
+                        f"{claim.id} seed {cell.seed} config {entry.key[:12]} "
+                        f"{entry.description['config']}: "
+                        f"{type(done.error).__name__}: {done.error}"
+                    )
+                else:
+                    result = cache.store(entry, done.result, done.seconds, done.environment)
+                    outcomes[pending[done.index]] = CellOutcome(
+                        cell, entry, result, done.seconds, False, done.environment or {}
+                    )
+                bar.set_postfix(claim=claim.id)
+                bar.update()
+    except KeyboardInterrupt as interrupt:
+        raise SweepInterrupted(summary()) from interrupt
+    finally:
+        bar.close()
+        for problem in cache.problems:
+            print(f"cache: {problem}")
+    if failures:
+        raise CellFailuresError(failures, summary())
+    grouped: dict[str, list[CellOutcome]] = {claim.id: [] for claim in claims}
+    for (claim, _, _), outcome in zip(plan, outcomes):
+        grouped[claim.id].append(outcome)
+    return grouped

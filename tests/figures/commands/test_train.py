@@ -1,0 +1,132 @@
+"""``mamlscape train``: the checkpoint ``spectrum`` reads, determinism, and bad input."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from algorithms import load_checkpoint
+from figures.commands.cli import main
+from figures.commands.task_families import task_family
+
+TINY = ["--tasks", "linear", "--iterations", "6", "--meta-batch", "4"]
+
+
+def test_train_then_spectrum_of_the_checkpoint(tmp_path, capsys):
+    trained = tmp_path / "trained"
+    assert main(["train", "--algo", "maml", *TINY, "--inner-lr", "0.2", "--out", str(trained)]) == 0
+    assert "checkpoint:" in capsys.readouterr().out
+    training = json.loads((trained / "training.json").read_text())
+    assert len(training["meta_loss"]) == 6 and training["inner_lr"] == 0.2
+    report = tmp_path / "report"
+    words = ["spectrum", "--algo", "maml", "--tasks", "linear", "--k", "1"]
+    assert main([*words, "--checkpoint", str(trained / "checkpoint.pt"), "--out", str(report)]) == 0
+    summary = json.loads((report / "spectrum.json").read_text())
+    assert summary["inner_lr"] == 0.2 and summary["checkpoint_metadata"]["algorithm"] == "maml"
+
+
+def test_the_same_command_gives_the_same_checkpoint(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        assert main(["train", "--algo", "fo-maml", *TINY, "--out", str(tmp_path / name)]) == 0
+        model = task_family("linear").model(torch.Generator())
+        runs.append(load_checkpoint(tmp_path / name / "checkpoint.pt", model)[0])
+    assert all(torch.equal(runs[0][name], runs[1][name]) for name in runs[0])
+
+
+def test_a_diverging_run_names_the_iteration_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "diverged"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--algo", "maml", *TINY, "--inner-lr", "1e20", "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "became NaN/Inf at iteration 0 with --inner-lr 1e+20" in capsys.readouterr().err
+    assert not list(out.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["--algo", "mamll", "--tasks", "linear"], "--algo must be one of"),
+        (["--algo", "maml", "--tasks", "cifar"], "--tasks must be one of"),
+        (["--algo", "maml", *TINY, "--omniglot", "x"], "--omniglot applies to --tasks glyphs"),
+        (["--algo", "maml", *TINY[:2], "--iterations", "0"], "--iterations must be an integer"),
+        (["--algo", "maml", *TINY, "--outer-lr", "-1"], "--outer-lr must be > 0"),
+    ],
+)
+def test_bad_arguments_exit_2_with_the_reason(tmp_path, capsys, words, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *words, "--out", str(tmp_path)])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    import figures.commands.train as command
+
+    config = command.TrainConfig("maml", "linear", iterations=10, meta_batch=4, save_every=3)
+    whole = command.run_training(config, tmp_path / "whole")
+    family = task_family("linear")
+    calls = []
+
+    def stopping(num_tasks, generator, dtype):
+        calls.append(1)
+        if len(calls) == 8:
+            raise KeyboardInterrupt
+        return family.sample(num_tasks, generator, dtype)
+
+    stopped = replace(family, sample=stopping)
+    monkeypatch.setattr(command, "task_family", lambda *_: stopped)
+    with pytest.raises(KeyboardInterrupt):
+        command.run_training(config, tmp_path / "resumed")
+    assert (tmp_path / "resumed" / "progress.pt").is_file()
+    assert not (tmp_path / "resumed" / "checkpoint.pt").exists()
+    resumed = command.run_training(config, tmp_path / "resumed")
+    # the 8th draw stopped the run; 6 iterations were saved, so the rerun draws the 7th–10th
+    assert len(calls) == 8 + 4
+    assert resumed["meta_loss"] == whole["meta_loss"]
+    model = family.model(torch.Generator())
+    final = [
+        load_checkpoint(tmp_path / run / "checkpoint.pt", model)[0] for run in ("whole", "resumed")
+    ]
+    assert all(torch.equal(final[0][name], final[1][name]) for name in final[0])
+    assert not (tmp_path / "resumed" / "progress.pt").exists()
+
+
+def test_progress_of_another_config_or_a_corrupt_file_is_refused(tmp_path):
+    from figures.commands.train import TrainConfig, _run_key, run_training
+    from figures.commands.training_progress import Progress, save_progress
+
+    config = TrainConfig("maml", "linear", iterations=4, meta_batch=2, save_every=2)
+    other = replace(config, algo="fo-maml")
+    state = Progress(2, {}, {}, torch.Generator().get_state(), [0.0, 0.0], 0.0)
+    save_progress(tmp_path / "progress.pt", _run_key(other), state)
+    with pytest.raises(ValueError, match="holds an unfinished run of another config"):
+        run_training(config, tmp_path)
+    (tmp_path / "progress.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="not a readable training progress file"):
+        run_training(config, tmp_path)
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    import figures.commands.train as command
+
+    def interrupted(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run_training", interrupted)
+    assert main(["train", "--algo", "maml", *TINY, "--out", str(tmp_path)]) == 130
+    assert "the same command resumes from there" in capsys.readouterr().err
+
+
+def test_a_glyph_checkpoint_is_the_point_the_glyph_spectrum_measures(tmp_path):
+    from figures.commands.spectrum import SpectrumConfig, build_setup
+
+    words = ["--tasks", "glyphs", "--iterations", "2", "--meta-batch", "2", "--inner-lr", "0.3"]
+    assert main(["train", "--algo", "anil", *words, "--out", str(tmp_path)]) == 0
+    checkpoint = tmp_path / "checkpoint.pt"
+    setup = build_setup(SpectrumConfig("anil", "glyphs", meta_batch=2, checkpoint=checkpoint))
+    saved = torch.load(checkpoint, weights_only=True)["params"]
+    assert setup.inner_lr == 0.3
+    assert all(torch.equal(setup.params[name], saved[name].double()) for name in saved)

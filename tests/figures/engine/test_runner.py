@@ -1,0 +1,159 @@
+"""The claim frame: registry, cell cache, runner reuse, corrupt caches, the report and the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from figures.claims.catalogue import REGISTRY, select
+from figures.commands.cli import main
+from figures.engine.cache import CacheEntry, CellCache
+from figures.engine.claim import Cell, Claim, Verdict
+from figures.engine.report import write_report
+from figures.engine.runner import run_claims
+
+CALLS: list[int] = []
+
+
+@dataclass(frozen=True)
+class CountingConfig:
+    value: float = 2.0
+
+    def run(self, seed: int) -> dict:
+        return counting_experiment(self, seed)
+
+
+def counting_experiment(config: CountingConfig, seed: int) -> dict:
+    CALLS.append(seed)
+    return {"value": config.value * (seed + 1)}
+
+
+def counting_figure(results) -> plt.Figure:
+    figure, axis = plt.subplots()
+    axis.plot([r["value"] for r in results])
+    return figure
+
+
+COUNTING = Claim(
+    "T0",
+    "a test paper",
+    "values are positive",
+    lambda scale: [Cell(CountingConfig(), seed) for seed in range(3)],
+    lambda results: Verdict.from_condition(all(r["value"] > 0 for r in results), "all positive"),
+    counting_figure,
+)
+
+
+def test_rerun_reuses_every_cell_and_writes_the_same_report(tmp_path):
+    CALLS.clear()
+    first = run_claims([COUNTING], "quick", tmp_path / "cache", progress=False)
+    write_report(tmp_path, [COUNTING], first, "quick", "cpu")
+    report = (tmp_path / "report.md").read_text()
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert CALLS == [0, 1, 2]
+    second = run_claims([COUNTING], "quick", tmp_path / "cache", progress=False)
+    write_report(tmp_path, [COUNTING], second, "quick", "cpu")
+    assert CALLS == [0, 1, 2]
+    assert all(outcome.cached for outcome in second["T0"])
+    assert [o.result for o in second["T0"]] == [o.result for o in first["T0"]]
+    assert (tmp_path / "report.md").read_text() == report
+    assert json.loads((tmp_path / "results.json").read_text()) == results
+
+
+def test_a_changed_config_is_a_new_cell():
+    a = CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0)
+    assert a.key == CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0).key
+    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(3.0), 0).key
+    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 1).key
+    assert a.key != CacheEntry.for_cell("T0", "x.g", CountingConfig(2.0), 0).key
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other cell"])
+def test_a_corrupt_cache_file_is_reported_and_recomputed(tmp_path, damage, capsys):
+    CALLS.clear()
+    run_claims([COUNTING], "quick", tmp_path, progress=False)
+    entry = CacheEntry.for_cell(
+        "T0", Cell(CountingConfig(), 1).experiment_name, CountingConfig(), 1
+    )
+    path = CellCache(tmp_path).path(entry)
+    text = path.read_text()
+    damaged = {
+        "truncate": text[: len(text) // 2],
+        "garbage": "\x00\x01 not json",
+        "other cell": json.dumps({"key": "0" * 64, "result": {"value": -1}}),
+    }[damage]
+    path.write_text(damaged)
+    CALLS.clear()
+    outcomes = run_claims([COUNTING], "quick", tmp_path, progress=False)
+    assert CALLS == [1]
+    assert outcomes["T0"][1].result == {"value": 4.0}
+    assert str(path) in capsys.readouterr().out
+    assert json.loads(path.read_text())["result"] == {"value": 4.0}
+
+
+def test_registry_has_every_family_and_refuses_unknown_ids():
+    assert {"B1", "L1", "L2", "L3", "L4", "L5"} <= set(REGISTRY)
+    with pytest.raises(ValueError, match=r"unknown claim ids \['L9'\]"):
+        select(["L1", "L9"])
+
+
+def test_reproduce_writes_the_report_and_reuses_cells_on_rerun(tmp_path, capsys):
+    argv = [
+        "reproduce",
+        "--claims",
+        "L2,L5",
+        "--scale",
+        "smoke",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert "0/3 cells from cache" in first and str(tmp_path.resolve()) in first
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "report.html",
+        "report.md",
+        "results.json",
+        "figures",
+        "cache",
+    }
+    html = (tmp_path / "report.html").read_text()
+    assert "data:image/png;base64," in html and "L5" in html
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["environment"]["torch"] == torch.__version__
+    assert all(len(cell["config_hash"]) == 64 for c in results["claims"] for cell in c["cells"])
+    assert main(argv) == 0
+    assert "3/3 cells from cache" in capsys.readouterr().out
+    assert json.loads((tmp_path / "results.json").read_text())["claims"] == results["claims"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--claims", "L1,X9"], "unknown claim ids ['X9']"),
+        pytest.param(
+            ["--device", "cuda:0"],
+            "no CUDA",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA"),
+        ),
+        (["--device", "tpu9"], "is not a torch device"),
+    ],
+)
+def test_reproduce_bad_arguments(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as stop:
+        main(["reproduce", "--scale", "smoke", "--out", str(tmp_path), *argv])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_reproduce_unwritable_output(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--scale", "smoke", "--out", str(blocker / "sub")])
+    assert "cannot write to the output folder" in capsys.readouterr().err
