@@ -25,7 +25,6 @@ from algorithms import ConvNet, MetaLearner, cross_entropy, evaluate_accuracy, m
 from algorithms.losses import LossFn
 from algorithms.params import Params
 from algorithms.train import TrainResult, train
-from analysis.statistics import MeanInterval, mean_interval
 from synthetic import ClassSplits, FewShotTasks, GlyphAlphabets, load_omniglot
 from synthetic.class_splits import check_disjoint
 from synthetic.validation import require_count, require_positive
@@ -143,14 +142,12 @@ class FewShotSetup:
 
     def accuracy(
         self, learner: MetaLearner, params: Params, tasks: FewShotTasks, seed: int
-    ) -> dict[int, MeanInterval]:
-        """The protocol: mean accuracy on ``test_tasks`` held-out tasks after each of
-        ``eval_steps``, with its 95% interval (same tasks for equal seeds)."""
+    ) -> dict[int, torch.Tensor]:
+        """The protocol: each of ``test_tasks`` held-out tasks' accuracy ``[T]`` after each of
+        ``eval_steps`` (same tasks for equal seeds); callers summarise or pair them."""
         generator = torch.Generator(self.device).manual_seed(seed + TEST_SEED_OFFSET)
-        per_task = evaluate_accuracy(
-            learner, params, tasks, generator, self.test_tasks, self.eval_steps
-        )
-        return {steps: mean_interval(accuracies) for steps, accuracies in per_task.items()}
+        steps = self.eval_steps
+        return evaluate_accuracy(learner, params, tasks, generator, self.test_tasks, steps)
 
 
 SCALED_SETUPS = {

@@ -108,7 +108,7 @@ def accuracy_experiment(config: AccuracyConfig, seed: int) -> dict[str, Any]:
             "algorithm": algorithm,
             "train_seconds": trained.seconds,
             "final_train_loss": statistics.fmean(trained.losses[-10:]),
-            "test_accuracy": report[step].as_dict(),
+            "test_accuracy": mean_interval(report[step]).as_dict(),
         }
     return result
 

@@ -87,7 +87,7 @@ def hardness_experiment(config: HardnessConfig, seed: int) -> dict:
     for name, mode in evaluations:
         learner, params, _ = trained[name]
         report = setup.accuracy(learner, params, setup.tasks(splits.test, mode), seed)
-        per_task[f"{name}@{mode}"] = report.per_task[step]
+        per_task[f"{name}@{mode}"] = report[step]
     gain_hard = mean_interval(per_task["maml@within"] - per_task["nal@within"])
     gain_easy = mean_interval(per_task["maml@between"] - per_task["nal@between"])
     hard_training = mean_interval(

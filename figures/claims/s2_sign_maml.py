@@ -42,7 +42,7 @@ import torch
 from matplotlib.figure import Figure
 
 from algorithms import MetaLearner, Params
-from analysis.statistics import paired_ratio
+from analysis.statistics import mean_interval, paired_ratio
 from figures.claims.fewshot import SCALED_SETUPS, FewShotSetup
 from figures.engine.claim import Cell, Claim, Results, Verdict
 from figures.engine.timing import interleaved_rounds
@@ -90,7 +90,7 @@ def sign_maml_experiment(config: SignMamlConfig, seed: int) -> dict:
             "algorithm": algorithm,
             "inner_lr": inner_lr,
             "train_seconds_per_iteration": train_seconds,
-            "accuracy": {str(k): report[k].as_dict() for k in setup.eval_steps},
+            "accuracy": {str(k): mean_interval(report[k]).as_dict() for k in setup.eval_steps},
         }
         steps[role] = partial(_outer_step, learner, params, fixed)
     rounds = interleaved_rounds(steps, config.timing_rounds, config.device)
