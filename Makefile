@@ -1,4 +1,4 @@
-# The two commands: `make test` (layer contracts, then pytest) and `make reproduce`.
+# The two commands: `make test` (ruff, layer contracts, then pytest) and `make reproduce`.
 # Both create .venv on first use.
 PYTHON ?= python3
 VENV := .venv
@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

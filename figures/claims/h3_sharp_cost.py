@@ -41,6 +41,7 @@ from matplotlib.figure import Figure
 
 from algorithms import cross_entropy, parameters_of
 from algorithms.losses import TaskLoss
+from algorithms.outer_steps import BatchObjective
 from figures.claims.fewshot import FewShotSetup
 from figures.claims.sharp_family import PAPER, VARIANTS, require_algorithms
 from figures.engine.claim import Cell, Claim, Results, Verdict
@@ -121,7 +122,7 @@ def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
         optimizer = torch.optim.Adam(params.values(), lr=1e-4)
 
         def step(learner=learner, params=params, optimizer=optimizer) -> None:
-            learner.outer_step(lambda p: learner.meta_loss(p, batch), params, optimizer)
+            learner.outer_step(BatchObjective(learner, batch), params, optimizer)
 
         counter.evaluations = counter.backward = 0
         step()

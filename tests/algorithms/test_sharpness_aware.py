@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.test_meta_gradients import central_differences, relative_error
 
 from algorithms import (
     MLP,
@@ -22,6 +21,7 @@ from algorithms import (
 from algorithms.outer_steps import BatchObjective
 from analysis import HessianOperator
 from synthetic import SinusoidTasks
+from tests.algorithms.test_meta_gradients import central_differences, relative_error
 from tests.conftest import smooth_mlp
 
 SHARP = ("sharp-maml-low", "sharp-maml-up", "sharp-maml-both", "sharp-maml-efficient")

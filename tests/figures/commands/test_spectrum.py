@@ -142,7 +142,7 @@ def test_glyph_report_measures_the_conv_net_meta_loss(tmp_path):
 
 
 def test_glyph_objective_reads_omniglot_when_given():
-    from tests.test_omniglot import shared_zip
+    from tests.synthetic.test_omniglot import shared_zip
 
     zipped = shared_zip("images_background_small1.zip")
     glyphs = build_setup(SpectrumConfig(tasks="glyphs", meta_batch=2))
