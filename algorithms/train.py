@@ -13,8 +13,8 @@ Example:
     >>> from synthetic import SinusoidTasks
     >>> model, tasks = MLP((1, 40, 40, 1)), SinusoidTasks()
     >>> learner = make("maml", model, mse, inner_lr=0.01)
-    >>> result = train(learner, parameters_of(model), lambda g: tasks.sample(25, g),
-    ...                iterations=20, generator=torch.Generator().manual_seed(0), progress=False)
+    >>> result = train(learner, parameters_of(model), tasks, iterations=20, meta_batch=25,
+    ...                generator=torch.Generator().manual_seed(0), progress=False)
     >>> len(result.losses)
     20
 """
@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +32,8 @@ from algorithms.checkpoint import save_checkpoint
 from algorithms.learner import MetaLearner
 from algorithms.outer_steps import BatchObjective
 from algorithms.params import Params, detached
-from synthetic.task_batch import TaskBatch
+from synthetic.task_sampler import TaskSampler
 from synthetic.validation import require_count, require_positive
-
-BatchSampler = Callable[[torch.Generator], TaskBatch]
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class DivergenceError(ValueError):
 def train(
     learner: MetaLearner,
     params: Params,
-    sample_batch: BatchSampler,
+    tasks: TaskSampler,
     iterations: int,
     generator: torch.Generator,
     optimizer: torch.optim.Optimizer | None = None,
@@ -88,13 +85,16 @@ def train(
     check_every: int = 50,
     progress: bool = True,
     checkpoint_path: str | Path | None = None,
+    *,
+    meta_batch: int,
 ) -> TrainResult:
     """Meta-train ``params`` (leaf tensors, updated in place) for ``iterations`` outer steps.
 
     Args:
         learner: the algorithm, from ``algorithms.make``.
         params: the meta-parameters θ; the optimiser moves these tensors.
-        sample_batch: ``generator -> TaskBatch``, e.g. ``lambda g: tasks.sample(25, g)``.
+        tasks: the task distribution (``synthetic.TaskSampler``); each outer step
+            draws ``tasks.sample(meta_batch, generator)``.
         iterations: number of outer steps.
         generator: the only source of randomness; same state ⇒ same run.
         optimizer: an optimiser over ``params.values()``; defaults to Adam(``outer_lr``).
@@ -102,7 +102,15 @@ def train(
         check_every: iterations between divergence checks / progress updates.
         progress: show a tqdm bar.
         checkpoint_path: if given, save the final θ there (``algorithms.load_checkpoint`` reads it).
+        meta_batch: B, the tasks of each outer step.
     """
+    if not callable(getattr(tasks, "sample", None)):
+        raise ValueError(
+            f"tasks must be a task sampler with sample(num_tasks, generator) -> TaskBatch "
+            f"(synthetic.TaskSampler), got {type(tasks).__name__}; wrap a function "
+            "(num_tasks, generator) -> TaskBatch in synthetic.SamplerFunction"
+        )
+    require_count("meta_batch", meta_batch)
     require_count("iterations", iterations)
     require_count("check_every", check_every)
     if optimizer is None:
@@ -117,7 +125,7 @@ def train(
     start = time.perf_counter()
     bar = tqdm(total=iterations, desc=learner.name, disable=not progress, leave=False)
     for iteration in range(iterations):
-        batch = sample_batch(generator)
+        batch = tasks.sample(meta_batch, generator)
         history[iteration] = learner.outer_step(BatchObjective(learner, batch), params, optimizer)
         if scheduler is not None:
             scheduler.step()

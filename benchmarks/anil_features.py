@@ -42,7 +42,7 @@ def run(steps: list[int], rounds: int) -> dict:
     cases = []
     for inner_steps in steps:
         model = COST_SETUP.model(seed=0).double()
-        batch = COST_SETUP.sampler()(torch.Generator().manual_seed(0))
+        batch = COST_SETUP.sampler().sample(COST_SETUP.meta_batch, torch.Generator().manual_seed(0))
         batch64 = batch.to(dtype=torch.float64)
         learners = {
             "features once": COST_SETUP.learner(model, "anil", inner_steps),

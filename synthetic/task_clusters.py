@@ -107,8 +107,8 @@ class ClusterMixture(ABC, Generic[ClusterT]):
             tasks; all ones by default.
 
     A subclass sets ``parameter_key`` (the ``info`` key of θ*_i) and defines
-    ``sample_data``, ``_describe`` and ``_describe_cluster``. The mixture itself
-    takes the sizes per call (``sample``); ``sampler(m, Q)`` is a ``TaskSampler``.
+    ``sample_data``, ``_describe`` and ``_describe_cluster``. ``sampler(m, Q)``, the
+    mixture with its support and query sizes fixed, is a ``TaskSampler``.
     """
 
     parameter_key: ClassVar[str]
@@ -163,17 +163,6 @@ class ClusterMixture(ABC, Generic[ClusterT]):
     def sampler(self, support_size: int, query_size: int) -> MixtureTasks:
         """This mixture's tasks with ``support_size`` support and ``query_size`` query points."""
         return MixtureTasks(self, support_size, query_size)
-
-    def sample(
-        self,
-        num_tasks: int,
-        support_size: int,
-        query_size: int,
-        generator: torch.Generator,
-        dtype: torch.dtype = torch.float32,
-    ) -> TaskBatch:
-        """``self.sampler(support_size, query_size).sample(num_tasks, generator, dtype)``."""
-        return self.sampler(support_size, query_size).sample(num_tasks, generator, dtype)
 
     @abstractmethod
     def _describe(self) -> str:

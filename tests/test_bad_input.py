@@ -53,10 +53,11 @@ def test_non_positive_outer_step():
         train(
             make("maml", model, mse, 0.1),
             parameters_of(model),
-            lambda g: None,
+            SinusoidTasks(),
             1,
             torch.Generator(),
             outer_lr=0.0,
+            meta_batch=2,
         )
 
 

@@ -79,11 +79,12 @@ def diverging_training() -> None:
     train(
         make("maml", model, mse, inner_lr=1e6),
         parameters_of(model),
-        lambda g: SinusoidTasks().sample(10, g),
+        SinusoidTasks(),
         40,
         torch.Generator().manual_seed(0),
         check_every=5,
         progress=False,
+        meta_batch=10,
     )
 
 
@@ -183,10 +184,11 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
             lambda _: train(
                 make("maml", MLP((1, 4, 1)), mse, 0.1),
                 parameters_of(MLP((1, 4, 1))),
-                lambda g: None,
+                SinusoidTasks(),
                 1,
                 torch.Generator(),
                 outer_lr=-1.0,
+                meta_batch=2,
             ),
         ),
         r"outer_lr must be > 0, got -1.0; pass a finite positive number",

@@ -68,7 +68,9 @@ def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
     setup, steps = config.setup, config.inner_steps
     model = setup.model(seed, config.device)
     params = parameters_of(model)
-    batch = setup.sampler()(torch.Generator(config.device).manual_seed(seed))
+    batch = setup.sampler().sample(
+        setup.meta_batch, torch.Generator(config.device).manual_seed(seed)
+    )
     learners = {
         role: setup.learner(model, algorithm, steps)
         for role, algorithm in zip(ROLES, config.algorithms)

@@ -78,12 +78,8 @@ def jacobian_experiment(config: JacobianConfig, seed: int) -> dict[str, Any]:
     model = setup.model(seed, config.device).double()
     params = parameters_of(model)
     learner = setup.learner(model, "anil", 1)
-    batch = setup.tasks().sample(
-        config.num_tasks,
-        setup.support_size,
-        setup.query_size,
-        torch.Generator(config.device).manual_seed(seed),
-        torch.float64,
+    batch = setup.sampler().sample(
+        config.num_tasks, torch.Generator(config.device).manual_seed(seed), torch.float64
     )
     steps = sorted(set(config.steps))
     jacobians = {n: inner_loop_jacobian(learner, params, batch, n) for n in {1, *steps}}

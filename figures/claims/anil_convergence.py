@@ -75,13 +75,10 @@ def convergence_experiment(config: ConvergenceConfig, seed: int) -> dict[str, An
     params = parameters_of(model)
     generator = torch.Generator(config.device).manual_seed(seed)
     trained, norms = train_recording_gradients(
-        learner, params, setup.sampler(), config.iterations, generator, config.outer_lr
+        learner, params, setup, config.iterations, generator, config.outer_lr
     )
-    held_out = setup.tasks().sample(
-        config.eval_tasks,
-        setup.support_size,
-        setup.query_size,
-        torch.Generator(config.device).manual_seed(EVAL_SEED),
+    held_out = setup.sampler().sample(
+        config.eval_tasks, torch.Generator(config.device).manual_seed(EVAL_SEED)
     )
     held_out_losses = learner.evaluate(params, held_out, steps=(steps,))[steps]
     window = max(1, config.iterations // config.curve_points)

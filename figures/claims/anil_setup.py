@@ -39,7 +39,7 @@ Example:
     (0.4762, 2.1)
     >>> model = setup.model(seed=0).double()
     >>> learner = setup.learner(model, "anil", inner_steps=3)
-    >>> batch = setup.tasks().sample(4, 5, 5, torch.Generator().manual_seed(0), torch.float64)
+    >>> batch = setup.sampler().sample(4, torch.Generator().manual_seed(0), torch.float64)
     >>> jacobian = inner_loop_jacobian(learner, parameters_of(model), batch)
     >>> norms = torch.linalg.matrix_norm(jacobian, ord=2)
     >>> bound = (1 - setup.inner_lr * setup.ridge) ** 3      # (1 − αμ)^N with μ = λ
@@ -57,10 +57,10 @@ import torch
 from algorithms import MetaLearner, Params, TrainResult, make, mse, train
 from algorithms.body_head import HEAD, BodyHead
 from algorithms.inner_rules import ridge_step
-from algorithms.train import BatchSampler
 from analysis.flat import ParamLayout
 from analysis.inner_jacobian import task_jacobians
 from synthetic.task_batch import TaskBatch
+from synthetic.task_sampler import TaskSampler
 from synthetic.teacher_student import TeacherStudentTasks
 from synthetic.validation import require_count, require_non_negative, require_positive
 
@@ -135,10 +135,9 @@ class AnilSetup:
             noise_std=self.noise_std,
         )
 
-    def sampler(self) -> BatchSampler:
-        """``generator -> TaskBatch`` of ``meta_batch`` tasks (the family is built once)."""
-        tasks = self.tasks()
-        return lambda g: tasks.sample(self.meta_batch, self.support_size, self.query_size, g)
+    def sampler(self) -> TaskSampler:
+        """The family's tasks with ``support_size`` support and ``query_size`` query points."""
+        return self.tasks().sampler(self.support_size, self.query_size)
 
     def model(self, seed: int, device: str = "cpu") -> BodyHead:
         """The body and head, initialised from ``seed``."""
@@ -156,12 +155,13 @@ class AnilSetup:
 def train_recording_gradients(
     learner: MetaLearner,
     params: Params,
-    sample_batch: BatchSampler,
+    setup: AnilSetup,
     iterations: int,
     generator: torch.Generator,
     outer_lr: float,
 ) -> tuple[TrainResult, list[float]]:
-    """``algorithms.train`` with Adam(``outer_lr``), plus ‖∇F(θ_t)‖ of every iteration."""
+    """``algorithms.train`` on ``setup``'s tasks (``meta_batch`` per step) with
+    Adam(``outer_lr``), plus ‖∇F(θ_t)‖ of every iteration."""
     optimizer = torch.optim.Adam(params.values(), lr=outer_lr)
     device = next(iter(params.values())).device
     norms = torch.zeros(iterations, device=device)
@@ -174,7 +174,14 @@ def train_recording_gradients(
     handle = optimizer.register_step_pre_hook(record)
     try:
         result = train(
-            learner, params, sample_batch, iterations, generator, optimizer, progress=False
+            learner,
+            params,
+            setup.sampler(),
+            iterations,
+            generator,
+            optimizer,
+            progress=False,
+            meta_batch=setup.meta_batch,
         )
     finally:
         handle.remove()

@@ -98,11 +98,12 @@ def sinusoid_experiment(config: SinusoidConfig, seed: int) -> dict:
         trained = train(
             learner,
             params,
-            lambda g: tasks.sample(config.meta_batch, g),
+            tasks,
             config.iterations,
             torch.Generator(device).manual_seed(seed),
             outer_lr=config.outer_lr,
             progress=False,
+            meta_batch=config.meta_batch,
         )
         scores = learner.evaluate(params, test_batch, steps=config.eval_steps)
         last = max(config.eval_steps)

@@ -125,11 +125,12 @@ class FewShotSetup:
         return train(
             learner,
             parameters_of(learner.model),
-            lambda g: tasks.sample(self.meta_batch, g),
+            tasks,
             self.iterations,
             torch.Generator(self.device).manual_seed(seed),
             outer_lr=self.outer_lr,
             progress=False,
+            meta_batch=self.meta_batch,
         )
 
     def trained(

@@ -126,9 +126,6 @@ def flatness_experiment(config: FlatnessConfig, seed: int) -> dict[str, Any]:
         learner = make(name, model, mse, config.inner_lr, meta_gradient_path="autograd", **options)
         return learner, parameters_of(model)
 
-    def sample(generator: torch.Generator):
-        return tasks.sample(config.meta_batch, generator)
-
     maml, maml_params = build("maml")
     objective = lambda p: maml.meta_loss(p, fixed)  # noqa: E731
     optimizer = torch.optim.Adam(maml_params.values(), lr=config.outer_lr)
@@ -136,7 +133,16 @@ def flatness_experiment(config: FlatnessConfig, seed: int) -> dict[str, Any]:
     snapshots, done = [], 0
     while done < config.iterations:
         chunk = min(config.snapshot_every, config.iterations - done)
-        train(maml, maml_params, sample, chunk, generator, optimizer=optimizer, progress=False)
+        train(
+            maml,
+            maml_params,
+            tasks,
+            chunk,
+            generator,
+            optimizer=optimizer,
+            progress=False,
+            meta_batch=config.meta_batch,
+        )
         done += chunk
         snapshots.append((done, detached_copy(maml_params)))
     snapshot_losses = [objective(params).item() for _, params in snapshots]
@@ -145,11 +151,12 @@ def flatness_experiment(config: FlatnessConfig, seed: int) -> dict[str, Any]:
     trained = train(
         sharp,
         sharp_params,
-        sample,
+        tasks,
         config.iterations,
         torch.Generator(device).manual_seed(seed),
         outer_lr=config.outer_lr,
         progress=False,
+        meta_batch=config.meta_batch,
     )
     sharp_numbers = _flatness(objective, sharp_params, seed, config.sharpness_rho)
     gaps = [abs(loss - sharp_numbers["meta_loss"]) for loss in snapshot_losses]

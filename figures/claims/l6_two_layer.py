@@ -160,12 +160,8 @@ def two_layer_gain_experiment(config: TwoLayerGainConfig, seed: int) -> dict[str
         tasks.num_params, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
     )
     start = (tasks.probabilities[:, None] * tasks.centres).sum(0) + config.init_noise * noise
-    test = tasks.sample(
-        config.test_tasks,
-        config.support_size,
-        config.query_size,
-        torch.Generator(device).manual_seed(TEST_SEED),
-    )
+    sampler = tasks.sampler(config.support_size, config.query_size)
+    test = sampler.sample(config.test_tasks, torch.Generator(device).manual_seed(TEST_SEED))
     hard = test.info["cluster"] == 1
     losses, summary = {}, {}
     for role in ROLES:
@@ -174,11 +170,12 @@ def two_layer_gain_experiment(config: TwoLayerGainConfig, seed: int) -> dict[str
         train(
             learner,
             params,
-            lambda g: tasks.sample(config.meta_batch, config.support_size, config.query_size, g),
+            sampler,
             config.iterations,
             torch.Generator(device).manual_seed(seed),
             outer_lr=config.outer_lr,
             progress=False,
+            meta_batch=config.meta_batch,
         )
         losses[role] = learner.evaluate(params, test, steps=(1,))[1].double().cpu()
         summary[role] = {

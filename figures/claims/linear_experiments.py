@@ -145,14 +145,13 @@ def train_linear(
     train(
         learner,
         params,
-        lambda g: mixture.sample(
-            training.meta_batch, training.support_size, training.query_size, g
-        ),
+        mixture.sampler(training.support_size, training.query_size),
         training.iterations,
         torch.Generator(device).manual_seed(seed),
         optimizer=optimizer,
         scheduler=decay,
         progress=False,
+        meta_batch=training.meta_batch,
     )
     return params[WEIGHT].detach().reshape(-1).double().cpu()
 

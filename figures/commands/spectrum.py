@@ -251,7 +251,7 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     data_generator = torch.Generator().manual_seed(config.seed + 1)
     family = task_family(config.tasks, config.omniglot)
     model = family.model(init_generator)
-    batch = family.sample(config.meta_batch, data_generator, torch.float64)
+    batch = family.tasks.sample(config.meta_batch, data_generator, dtype=torch.float64)
     model = model.to(device=device, dtype=torch.float64)
     batch = batch.to(device)
     initial = {name: t.detach().clone() for name, t in model.named_parameters()}

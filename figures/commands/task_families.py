@@ -16,7 +16,7 @@ Example:
     >>> import torch
     >>> family = task_family("linear")
     >>> model = family.model(torch.Generator().manual_seed(0))
-    >>> batch = family.sample(3, torch.Generator().manual_seed(1), torch.float32)
+    >>> batch = family.tasks.sample(3, torch.Generator().manual_seed(1), dtype=torch.float32)
     >>> tuple(model(batch.query_x).shape), family.inner_lr
     ((3, 20, 1), 0.25)
 """
@@ -34,25 +34,23 @@ from torch import nn
 from algorithms import MLP, ConvNet, available, cross_entropy, mse
 from algorithms.losses import LossFn
 from figures.claims.fewshot import FewShotSetup
-from synthetic import LinearTaskMixture, SinusoidTasks, TaskBatch
+from synthetic import LinearTaskMixture, SinusoidTasks, TaskSampler
 
 TASK_FAMILIES = ("sinusoid", "linear", "glyphs")
 LINEAR_DIM = 10
 GLYPH_SETUP = FewShotSetup(filters=8)
 
-TaskSampler = Callable[[int, torch.Generator, torch.dtype], TaskBatch]
-"""``(num_tasks, generator, dtype) -> TaskBatch`` on the generator's device."""
-
 
 @dataclass(frozen=True)
 class TaskFamily:
     """A task family: ``model(generator)`` (initialised from it), the loss, the default
-    inner step size, and the task sampler."""
+    inner step size, and its tasks (which draw in any ``dtype=``, as every distribution
+    of ``synthetic`` does)."""
 
     model: Callable[[torch.Generator], nn.Module]
     loss_fn: LossFn
     inner_lr: float
-    sample: TaskSampler
+    tasks: TaskSampler
 
 
 def add_family_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,20 +79,19 @@ def task_family(name: str, omniglot: Path | None = None) -> TaskFamily:
     """The family called ``name``; ``omniglot`` (glyphs only) replaces the procedural glyphs."""
     check_task_family(name, omniglot)
     if name == "sinusoid":
-        return TaskFamily(lambda g: MLP((1, 40, 40, 1), generator=g), mse, 0.01, _sinusoids)
+        return TaskFamily(lambda g: MLP((1, 40, 40, 1), generator=g), mse, 0.01, SinusoidTasks())
     if name == "linear":
-        return TaskFamily(_linear_model, mse, 0.25, _linear_tasks)
+        mixture = LinearTaskMixture.easy_hard(
+            LINEAR_DIM, rho_easy=0.9, rho_hard=0.1, p_hard=0.5, distance=2.0, noise_std=0.1
+        )
+        return TaskFamily(_linear_model, mse, 0.25, mixture.sampler(20, 20))
     setup = GLYPH_SETUP.at("cpu", None if omniglot is None else str(omniglot))
     tasks = setup.tasks(setup.splits().train)
 
     def glyph_model(generator: torch.Generator) -> nn.Module:
         return ConvNet(setup.ways, filters=setup.filters, generator=generator)
 
-    return TaskFamily(glyph_model, cross_entropy, 0.4, tasks.sample)
-
-
-def _sinusoids(num_tasks: int, generator: torch.Generator, dtype: torch.dtype) -> TaskBatch:
-    return SinusoidTasks().sample(num_tasks, generator, dtype=dtype)
+    return TaskFamily(glyph_model, cross_entropy, 0.4, tasks)
 
 
 def _linear_model(generator: torch.Generator) -> nn.Module:
@@ -102,10 +99,3 @@ def _linear_model(generator: torch.Generator) -> nn.Module:
     with torch.no_grad():
         model.weight.uniform_(-(LINEAR_DIM**-0.5), LINEAR_DIM**-0.5, generator=generator)
     return model
-
-
-def _linear_tasks(num_tasks: int, generator: torch.Generator, dtype: torch.dtype) -> TaskBatch:
-    mixture = LinearTaskMixture.easy_hard(
-        LINEAR_DIM, rho_easy=0.9, rho_hard=0.1, p_hard=0.5, distance=2.0, noise_std=0.1
-    )
-    return mixture.sample(num_tasks, 20, 20, generator, dtype=dtype)

@@ -43,6 +43,7 @@ from figures.commands.arguments import checked_device, checked_output_folder
 from figures.commands.task_families import add_family_arguments, check_task_family, task_family
 from figures.commands.training_progress import Progress, load_progress, save_progress
 from figures.engine.files import optional_path, write_json
+from synthetic import SamplerFunction
 from synthetic.validation import require_count, require_positive
 
 CHECKPOINT = "checkpoint.pt"
@@ -159,11 +160,12 @@ def run_training(
             result = train(
                 learner,
                 params,
-                lambda g: family.sample(config.meta_batch, g, torch.float32).to(device),
+                SamplerFunction(lambda n, g: family.tasks.sample(n, g).to(device)),
                 chunk,
                 generator,
                 optimizer=optimizer,
                 progress=False,
+                meta_batch=config.meta_batch,
             )
         except DivergenceError as error:
             raise _diverged(error, state.done, inner_lr, config, out_dir) from error

@@ -109,7 +109,7 @@ def test_agnostic_sam_registry_learner_splits_every_fourth_task_for_validation()
     from algorithms import MLP, make, mse, parameters_of, train
     from algorithms.agnostic_sam import agnostic_sam_step
     from algorithms.outer_steps import BatchObjective
-    from synthetic import SinusoidTasks
+    from synthetic import SamplerFunction, SinusoidTasks
 
     torch.manual_seed(0)
     model = MLP((1, 8, 1)).double()
@@ -134,10 +134,11 @@ def test_agnostic_sam_registry_learner_splits_every_fourth_task_for_validation()
     result = train(
         learner,
         parameters_of(model),
-        lambda g: SinusoidTasks().sample(8, g, torch.float64),
+        SamplerFunction(lambda n, g: SinusoidTasks().sample(n, g, torch.float64)),
         5,
         torch.Generator().manual_seed(1),
         progress=False,
+        meta_batch=8,
     )
     assert len(result.losses) == 5
 

@@ -52,7 +52,7 @@ def body_head_and_batch():
 
     setup = AnilSetup(head="mlp", ridge=0.0)
     model = setup.model(seed=0).double()
-    batch = setup.tasks().sample(4, 5, 6, torch.Generator().manual_seed(0), torch.float64)
+    batch = setup.tasks().sampler(5, 6).sample(4, torch.Generator().manual_seed(0), torch.float64)
     return model, batch
 
 

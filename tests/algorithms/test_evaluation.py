@@ -92,11 +92,12 @@ def test_maml_trained_briefly_on_glyphs_beats_chance(splits):
     train(
         learner,
         params,
-        lambda g: train_tasks.sample(8, g),
+        train_tasks,
         30,
         generator,
         outer_lr=1e-2,
         progress=False,
+        meta_batch=8,
     )
     per_task = evaluate_accuracy(
         learner,

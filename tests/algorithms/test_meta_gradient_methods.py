@@ -19,7 +19,7 @@ from algorithms import (
     train,
 )
 from algorithms.params import Params
-from synthetic import SinusoidTasks, TaskBatch
+from synthetic import SamplerFunction, SinusoidTasks, TaskBatch
 from tests.conftest import smooth_mlp
 
 
@@ -138,8 +138,15 @@ def test_train_takes_its_steps_with_the_learners_method():
     def run(path):
         model = mlp()
         learner = make("maml", model, mse, 0.1, 2, meta_gradient_path=path)
+        fixed = SamplerFunction(lambda n, g: batch)
         return train(
-            learner, parameters_of(model), lambda g: batch, 3, torch.Generator(), progress=False
+            learner,
+            parameters_of(model),
+            fixed,
+            3,
+            torch.Generator(),
+            progress=False,
+            meta_batch=batch.num_tasks,
         )
 
     runs = [run("autograd"), run(counting)]

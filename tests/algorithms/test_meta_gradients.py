@@ -79,7 +79,7 @@ def test_fo_maml_drops_exactly_the_second_order_term(generator):
     mixture = LinearTaskMixture.easy_hard(
         dim, rho_easy=0.9, rho_hard=0.1, p_hard=0.5, distance=1.0, noise_std=0.1
     )
-    batch = mixture.sample(6, 5, 8, generator, dtype=torch.float64)
+    batch = mixture.sampler(5, 8).sample(6, generator, dtype=torch.float64)
     model = torch.nn.Linear(dim, 1, bias=False).double()
     params = parameters_of(model)
     maml = flat_grad(make("maml", model, mse, alpha), params, batch)

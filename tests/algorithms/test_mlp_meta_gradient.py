@@ -18,7 +18,7 @@ from algorithms import (
     train,
 )
 from algorithms.mlp_meta_gradient import mlp_meta_gradient
-from synthetic import TaskBatch
+from synthetic import SamplerFunction, TaskBatch
 
 
 def regression_batch(widths, tasks=5, support=6, query=4, seed=0) -> TaskBatch:
@@ -160,7 +160,9 @@ def test_training_moves_the_same_way_on_both_paths():
         model = float64_mlp(widths)
         params = parameters_of(model)
         learner = make("maml", model, mse, 0.05, 2, forward_path=path)
-        runs[path] = (train(learner, params, lambda g: batch, 5, torch.Generator()), params)
+        fixed = SamplerFunction(lambda n, g: batch)
+        result = train(learner, params, fixed, 5, torch.Generator(), meta_batch=batch.num_tasks)
+        runs[path] = (result, params)
     torch.testing.assert_close(runs["auto"][0].losses, runs["vmap"][0].losses, rtol=1e-10, atol=0)
     for name, tensor in runs["vmap"][1].items():
         torch.testing.assert_close(runs["auto"][1][name], tensor, rtol=1e-10, atol=1e-12)

@@ -52,8 +52,7 @@ def sinusoid_run(name: str, **options) -> dict:
     learner = make(name, model, mse, inner_lr=0.01, inner_steps=2, **options)
     params = parameters_of(model)
     tasks = SinusoidTasks(support_size=5, query_size=5)
-    sample = lambda g: tasks.sample(4, g)  # noqa: E731
-    train(learner, params, sample, 3, torch.Generator().manual_seed(1), progress=False)
+    train(learner, params, tasks, 3, torch.Generator().manual_seed(1), progress=False, meta_batch=4)
     return params
 
 

@@ -27,11 +27,12 @@ def run(seed: int, algorithm: str = "maml", inner_lr: float = 0.01, iterations: 
     return train(
         learner,
         parameters_of(model),
-        lambda g: TASKS.sample(10, g),
+        TASKS,
         iterations,
         torch.Generator().manual_seed(seed),
         check_every=7,
         progress=False,
+        meta_batch=10,
     )
 
 
@@ -54,11 +55,12 @@ def test_training_lowers_the_held_out_meta_loss():
     train(
         learner,
         params,
-        lambda g: TASKS.sample(25, g),
+        TASKS,
         300,
         torch.Generator().manual_seed(0),
         outer_lr=3e-3,
         progress=False,
+        meta_batch=25,
     )
     assert learner.meta_loss(params, held_out).item() < 0.7 * before
 
@@ -82,10 +84,11 @@ def test_optimizer_over_other_tensors_is_refused():
         train(
             make("maml", model, mse, 0.1),
             params,
-            lambda g: TASKS.sample(2, g),
+            TASKS,
             1,
             torch.Generator(),
             optimizer=optimizer,
+            meta_batch=2,
         )
 
 
@@ -95,11 +98,12 @@ def test_checkpoint_round_trip_and_wrong_model(tmp_path):
     result = train(
         learner,
         parameters_of(model),
-        lambda g: TASKS.sample(4, g),
+        TASKS,
         5,
         torch.Generator().manual_seed(0),
         progress=False,
         checkpoint_path=tmp_path / "maml.pt",
+        meta_batch=4,
     )
     params, metadata = load_checkpoint(tmp_path / "maml.pt", model)
     assert metadata["algorithm"] == "maml" and metadata["iterations"] == 5

@@ -62,7 +62,7 @@ def test_linear_mixture_moments_match_its_parameters():
         ]
     )
     generator = torch.Generator().manual_seed(0)
-    batch = mixture.sample(4000, 50, 1, generator, dtype=torch.float64)
+    batch = mixture.sampler(50, 1).sample(4000, generator, dtype=torch.float64)
     cluster, theta_star = batch.info["cluster"], batch.info["theta_star"]
     first = cluster == 0
     assert first.double().mean().item() == pytest.approx(0.3, abs=0.03)

@@ -130,12 +130,13 @@ def test_mixture_draws_parameters_then_support_then_query(name, dtype):
 
 
 @pytest.mark.parametrize("name", MIXTURES)
-def test_mixture_sample_with_sizes_is_its_sampler_and_defaults_to_float32(name):
+def test_a_mixture_is_a_sampler_only_once_its_sizes_are_fixed(name):
     mixture = MIXTURES[name]()
-    batch = mixture.sample(3, 2, 5, torch.Generator().manual_seed(8))
-    assert_same(batch, mixture.sampler(2, 5).sample(3, torch.Generator().manual_seed(8)))
+    assert not isinstance(mixture, TaskSampler)
+    sampler = mixture.sampler(2, 5)
+    assert isinstance(sampler, TaskSampler) and sampler == MixtureTasks(mixture, 2, 5)
+    batch = sampler.sample(3, torch.Generator().manual_seed(8))
     assert batch.support_x.dtype == torch.float32 and batch.query_size == 5
-    assert mixture.sampler(2, 5) == MixtureTasks(mixture, 2, 5)
 
 
 def test_parameters_vary_only_on_the_varying_coordinates_with_the_cluster_spread():

@@ -25,7 +25,7 @@ def easy_hard(**overrides) -> TeacherStudentTasks:
 
 
 def test_batches_have_the_task_batch_shapes_and_info():
-    batch = easy_hard().sample(5, 7, 9, torch.Generator().manual_seed(1))
+    batch = easy_hard().sampler(7, 9).sample(5, torch.Generator().manual_seed(1))
     assert tuple(batch.support_x.shape) == (5, 7, 3) and tuple(batch.query_y.shape) == (5, 9, 1)
     assert tuple(batch.info["teacher"].shape) == (5, 16) and batch.info["cluster"].shape == (5,)
     assert batch.support_x.dtype == torch.float32
@@ -33,8 +33,8 @@ def test_batches_have_the_task_batch_shapes_and_info():
 
 def test_same_generator_state_gives_the_same_tasks():
     tasks = easy_hard()
-    first = tasks.sample(4, 5, 5, torch.Generator().manual_seed(3))
-    second = tasks.sample(4, 5, 5, torch.Generator().manual_seed(3))
+    first = tasks.sampler(5, 5).sample(4, torch.Generator().manual_seed(3))
+    second = tasks.sampler(5, 5).sample(4, torch.Generator().manual_seed(3))
     assert torch.equal(first.support_x, second.support_x)
     assert torch.equal(first.query_y, second.query_y)
 
@@ -50,7 +50,7 @@ def test_centres_are_distance_d_apart_and_spreads_match():
 
 def test_labels_are_the_teacher_network_and_inputs_have_the_cluster_scale():
     tasks = easy_hard()
-    batch = tasks.sample(2000, 50, 1, torch.Generator().manual_seed(4), torch.float64)
+    batch = tasks.sampler(50, 1).sample(2000, torch.Generator().manual_seed(4), torch.float64)
     teacher = batch.info["teacher"]
     weights, outputs = teacher[:, :12].reshape(-1, 4, 3), teacher[:, 12:]
     expected = torch.einsum("bnk,bk->bn", torch.relu(batch.support_x @ weights.mT), outputs)
@@ -71,7 +71,7 @@ def test_the_teacher_is_positively_homogeneous():
 
 def test_a_student_of_the_teachers_shape_fits_its_own_teacher_exactly():
     tasks = easy_hard(spread_hard=0.0, spread_easy=0.0, distance=0.0)
-    batch = tasks.sample(2, 5, 5, torch.Generator().manual_seed(6))
+    batch = tasks.sampler(5, 5).sample(2, torch.Generator().manual_seed(6))
     teacher = tasks.centres[0].float()
     params = {"layers.0.weight": teacher[:12].reshape(4, 3), "layers.1.weight": teacher[12:][None]}
     learner = make("nal", MLP((3, 4, 1), bias=False), mse, inner_lr=0.1)
@@ -98,7 +98,7 @@ def test_shared_features_keep_the_hidden_layer_and_vary_the_output_weights():
         (lambda: TeacherStudentTasks(2, 2, [TeacherCluster(1.0, 1.0, torch.zeros(5))]), "P ="),
         (lambda: TeacherStudentTasks(2, 2, [TeacherCluster(0.5, 1.0, torch.zeros(6))]), "sum to"),
         (lambda: TeacherStudentTasks(2, 2, []), "at least one"),
-        (lambda: easy_hard().sample(0, 5, 5, torch.Generator()), "num_tasks must be"),
+        (lambda: easy_hard().sampler(5, 5).sample(0, torch.Generator()), "num_tasks must be"),
     ],
 )
 def test_bad_values_raise_naming_the_field(build, message):

@@ -32,7 +32,7 @@ def test_inner_loop_jacobian_matches_finite_differences(head):
     model = setup.model(seed=0).double()
     params = {name: tensor.detach() for name, tensor in parameters_of(model).items()}
     learner = setup.learner(model, "anil", 1)
-    batch = setup.tasks().sample(2, 3, 4, torch.Generator().manual_seed(1), torch.float64)
+    batch = setup.tasks().sampler(3, 4).sample(2, torch.Generator().manual_seed(1), torch.float64)
     jacobian = inner_loop_jacobian(learner, params, batch, steps=3)
     layout = ParamLayout.of({name: params[name] for name in learner.adapted})
     start = layout.flatten({name: params[name] for name in learner.adapted})

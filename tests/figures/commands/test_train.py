@@ -11,6 +11,7 @@ import torch
 from algorithms import load_checkpoint
 from figures.commands.cli import main
 from figures.commands.task_families import task_family
+from synthetic import SamplerFunction
 
 TINY = ["--tasks", "linear", "--iterations", "6", "--meta-batch", "4"]
 
@@ -70,13 +71,13 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch
     family = task_family("linear")
     calls = []
 
-    def stopping(num_tasks, generator, dtype):
+    def stopping(num_tasks, generator, dtype=torch.float32):
         calls.append(1)
         if len(calls) == 8:
             raise KeyboardInterrupt
-        return family.sample(num_tasks, generator, dtype)
+        return family.tasks.sample(num_tasks, generator, dtype=dtype)
 
-    stopped = replace(family, sample=stopping)
+    stopped = replace(family, tasks=SamplerFunction(stopping))
     monkeypatch.setattr(command, "task_family", lambda *_: stopped)
     with pytest.raises(KeyboardInterrupt):
         command.run_training(config, tmp_path / "resumed")
