@@ -1,15 +1,13 @@
-"""Claims S2 (Sign-MAML cost, accuracy) and L7 (hard vs easy image tasks): checks that can fail."""
+"""Claim S2: the check's outcomes; flips with FO-MAML's step size or MAML in its place."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
 
-from figures.claims.fewshot import FewShotSetup
-from figures.claims.l7_fewshot_landscape import HardnessConfig, hardness_check, hardness_experiment
 from figures.claims.s2_sign_maml import SignMamlConfig, sign_maml_check, sign_maml_experiment
+from tests.figures.claims.fewshot_cases import SMALL, run
 
 
 def s2_result(sign_cost: float, sign_accuracy: float, cost_half_width: float = 0.02) -> dict:
@@ -48,29 +46,6 @@ def test_s2_cost_intervals_across_a_bound_are_inconclusive():
     assert verdict.status == "INCONCLUSIVE" and "of FO-MAML reaches 1.25" in verdict.reason
 
 
-def l7_result(gain_difference: float, hard_training: float) -> dict:
-    return {
-        "differences": {
-            "gain_hard_minus_gain_easy": {"mean": gain_difference, "half_width": 0.02},
-            "hard_trained_minus_easy_trained": {"mean": hard_training, "half_width": 0.02},
-        }
-    }
-
-
-def test_l7_check_is_three_valued():
-    assert hardness_check([l7_result(0.1, 0.05)]).status == "PASS"
-    assert hardness_check([l7_result(0.01, 0.05)]).status == "INCONCLUSIVE"
-    assert hardness_check([l7_result(-0.1, 0.05)]).status == "FAIL"
-    assert hardness_check([l7_result(0.1, -0.05)]).status == "FAIL"
-
-
-SMALL = FewShotSetup(filters=8, iterations=150, test_tasks=300, eval_steps=(1,))
-
-
-def run(experiment, config) -> list[dict]:
-    return [json.loads(json.dumps(experiment(config, 0)))]
-
-
 @pytest.mark.slow
 def test_s2_flips_when_sign_maml_takes_fo_maml_step_size():
     """A sign step moves every weight by α: with FO-MAML's α = 0.4 adaptation wrecks the net."""
@@ -98,42 +73,3 @@ def test_s2_flips_when_maml_stands_in_for_sign_maml():
     verdict = sign_maml_check(run(sign_maml_experiment, maml_as_sign))
     assert verdict.status in ("FAIL", "INCONCLUSIVE") and "cost" in verdict.reason
     assert "clearly below" not in verdict.reason
-
-
-@pytest.mark.slow
-def test_l7_does_not_pass_when_alphabets_share_no_strokes():
-    """Without shared strokes within- and between-alphabet tasks are alike: no PASS."""
-    config = HardnessConfig(setup=replace(SMALL, glyph_sharing=0.0))
-    assert hardness_check(run(hardness_experiment, config)).status != "PASS"
-
-
-def test_omniglot_path_reaches_the_few_shot_cells_only(tmp_path):
-    from figures.claims.catalogue import select
-    from figures.engine.runner import cells_of
-
-    claims = {claim.id: claim for claim in select(["L1", "S2", "L7", "H2"])}
-    l1, s2 = claims["L1"], claims["S2"]
-    for claim_id in ("S2", "L7", "H2"):
-        cells = cells_of(claims[claim_id], "quick", "cpu", str(tmp_path))
-        assert {c.config.omniglot for c in cells} == {str(tmp_path)}, claim_id
-    assert [c.config.omniglot for c in cells_of(s2, "quick", "cpu")] == [None]
-    assert cells_of(l1, "quick", "cpu", str(tmp_path))[0].config == l1.cells("quick")[0].config
-
-
-def test_missing_omniglot_path_is_refused(tmp_path, capsys):
-    from figures.commands.cli import main
-
-    with pytest.raises(SystemExit) as stop:
-        main(
-            [
-                "reproduce",
-                "--claims",
-                "S2",
-                "--out",
-                str(tmp_path / "out"),
-                "--omniglot",
-                str(tmp_path / "nowhere.zip"),
-            ]
-        )
-    assert stop.value.code == 2
-    assert "nowhere.zip does not exist" in capsys.readouterr().err

@@ -1,0 +1,26 @@
+"""Claim L3: the check passes, flips with FO-MAML or equal hardness, needs the reference grid."""
+
+from __future__ import annotations
+
+from figures.claims.l3_gain_growth import growth_check
+from figures.claims.linear_experiments import MixtureSpec
+from figures.claims.linear_gains import GainGridConfig
+from tests.figures.claims.linear_cases import results, simulated
+
+
+def test_l3_passes_and_flips_with_fo_maml():
+    right = results(GainGridConfig(), simulated())
+    assert growth_check(right).status == "PASS", growth_check(right).reason
+    wrong = results(GainGridConfig(), simulated(maml_algorithm="fo-maml"))
+    verdict = growth_check(wrong)
+    assert verdict.status == "FAIL" and "did not reach the minimisers' gain" in verdict.reason
+
+
+def test_l3_flips_when_hardness_is_equal():
+    equal = results(GainGridConfig(mixture=MixtureSpec(rho_hard=0.9)))
+    verdict = growth_check(equal)
+    assert verdict.status == "FAIL" and "does not grow" in verdict.reason
+
+
+def test_l3_is_inconclusive_without_the_reference_grid():
+    assert growth_check(results(simulated())).status == "INCONCLUSIVE"
