@@ -18,7 +18,7 @@ from pathlib import Path
 from figures.claims.catalogue import select
 from figures.engine.claim import Claim
 from figures.engine.files import write_json
-from figures.engine.runner import run_claims
+from figures.engine.runner import results_of, run_claims
 
 
 def time_family(claims: list[Claim], scale: str, budget_seconds: float) -> dict:
@@ -43,8 +43,7 @@ def time_family(claims: list[Claim], scale: str, budget_seconds: float) -> dict:
             claim.id: sum(outcome.seconds for outcome in outcomes[claim.id]) for claim in claims
         },
         "verdicts": {
-            claim.id: claim.check([outcome.result for outcome in outcomes[claim.id]]).status
-            for claim in claims
+            claim.id: claim.check(results_of(outcomes[claim.id])).status for claim in claims
         },
         "cell_seconds": {
             claim_id: [round(outcome.seconds, 3) for outcome in claim_outcomes]

@@ -34,9 +34,9 @@ import numpy
 import scipy
 import torch
 
-from figures.engine.claim import Claim, Results, Verdict
+from figures.engine.claim import Claim, Verdict
 from figures.engine.files import save_figure, write_json
-from figures.engine.runner import CellOutcome
+from figures.engine.runner import CellOutcome, results_of
 from synthetic.files import write_atomically
 
 STATUS_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700"}
@@ -66,7 +66,7 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     verdicts, figures, entries = {}, {}, []
     for claim in claims:
-        results = Results((type(o.cell.config), o.result) for o in outcomes[claim.id])
+        results = results_of(outcomes[claim.id])
         verdicts[claim.id] = claim.check(results)
         figure = claim.figure(results)
         buffer = io.BytesIO()

@@ -35,7 +35,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from figures.engine.cache import CacheEntry, CellCache
-from figures.engine.claim import Cell, Claim, check_scale
+from figures.engine.claim import Cell, Claim, Results, check_scale
 from figures.engine.executors import Executor, SerialExecutor
 
 
@@ -49,6 +49,11 @@ class CellOutcome:
     seconds: float
     cached: bool
     environment: dict[str, Any] = field(default_factory=dict)
+
+
+def results_of(outcomes: list[CellOutcome]) -> Results:
+    """A claim's outcomes as its check and figure read them (each knowing its config type)."""
+    return Results((type(outcome.cell.config), outcome.result) for outcome in outcomes)
 
 
 @dataclass(frozen=True)
