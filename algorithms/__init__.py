@@ -12,6 +12,7 @@ True
 """
 
 from algorithms.agnostic_sam import AgnosticStep, agnostic_perturbation, agnostic_sam_step
+from algorithms.body_head import BodyHead
 from algorithms.checkpoint import load_checkpoint, save_checkpoint
 from algorithms.convnet import ConvNet
 from algorithms.evaluation import accuracy, evaluate_accuracy
@@ -45,6 +46,7 @@ __all__ = [
     "AgnosticStep",
     "Ascent",
     "Autograd",
+    "BodyHead",
     "ConvNet",
     "DivergenceError",
     "ExampleLoss",

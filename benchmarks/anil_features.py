@@ -21,8 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from algorithms import parameters_of
-from algorithms.body_head import BodyHead
+from algorithms import BodyHead, parameters_of
 from figures.claims.a3_anil_cost import COST_SETUP
 from figures.claims.anil_setup import meta_gradient
 from figures.engine.files import write_json
