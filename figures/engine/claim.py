@@ -8,9 +8,13 @@ A :class:`Claim` declares
   JSON-able numbers (:class:`Experiment`), so one claim can mix cells of
   several experiments (a closed form beside a simulation),
 - ``check(results) -> Verdict``: all cells' numbers → PASS / FAIL / INCONCLUSIVE
-  with a sentence saying why; ``results.of(ConfigType)`` picks the results of
-  one experiment,
-- ``figure(results) -> matplotlib Figure``.
+  with a sentence saying why and the :class:`Evidence` that decided it (the
+  statistic, over how many seeds, and the smallest effect it could resolve);
+  ``results.of(ConfigType)`` picks the results of one experiment,
+- ``figure(results) -> matplotlib Figure``,
+- ``kind``: a *paper claim* (what a paper asserts, checked on its protocol)
+  or an *implementation check* (an identity that only a bug can break: a
+  closed form, a bound that holds by theorem); the report keeps them apart.
 
 The runner (``figures.engine.runner``) executes cells and caches each result
 by the hash of its config; the report (``figures.engine.report``) is drawn
@@ -42,7 +46,9 @@ from typing import Any, Literal, Protocol, overload
 from matplotlib.figure import Figure
 
 Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
+Kind = Literal["paper claim", "implementation check"]
 SCALES = ("smoke", "quick", "paper")
+PIPELINE_SCALES = ("smoke",)
 
 
 class Experiment(Protocol):
@@ -52,18 +58,41 @@ class Experiment(Protocol):
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What decided a verdict.
+
+    ``statistic`` names the deciding number and how it is summarised (e.g.
+    "seed-paired difference of meta-test accuracy, mean and 95% t
+    interval"), ``seeds`` says over how many seeds (1 for a deterministic
+    computation), and ``resolvable`` the smallest effect the check could
+    have resolved (e.g. "±0.012 accuracy": the interval half-width).
+    """
+
+    statistic: str
+    seeds: int
+    resolvable: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"statistic": self.statistic, "seeds": self.seeds, "resolvable": self.resolvable}
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """The outcome of a check and the reason for it, in one sentence."""
+    """A check's outcome, the reason for it in one sentence, and the evidence that decided it."""
 
     status: Status
     reason: str
+    evidence: Evidence | None = None
 
     @classmethod
-    def from_condition(cls, passed: bool, reason: str) -> Verdict:
-        return cls("PASS" if passed else "FAIL", reason)
+    def from_condition(cls, passed: bool, reason: str, evidence: Evidence | None = None) -> Verdict:
+        return cls("PASS" if passed else "FAIL", reason, evidence)
 
-    def as_dict(self) -> dict[str, str]:
-        return {"status": self.status, "reason": self.reason}
+    def as_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"status": self.status, "reason": self.reason}
+        if self.evidence is not None:
+            entry["evidence"] = self.evidence.as_dict()
+        return entry
 
 
 @dataclass(frozen=True)
@@ -121,6 +150,7 @@ class Claim:
     cells: Callable[[str], list[Cell]]
     check: Callable[[Results], Verdict]
     figure: Callable[[Results], Figure]
+    kind: Kind = "paper claim"
 
 
 def check_scale(scale: str) -> str:
