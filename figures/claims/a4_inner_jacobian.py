@@ -37,7 +37,7 @@ from figures.claims.anil_setup import (
     AnilSetup,
     inner_loop_jacobian,
 )
-from figures.engine.claim import Cell, Claim, Results, Verdict
+from figures.engine.claim import Cell, Claim, Evidence, Results, Verdict
 from synthetic.validation import require_count
 
 JACOBIAN_TOLERANCE = 1e-9
@@ -90,6 +90,7 @@ def jacobian_experiment(config: JacobianConfig, seed: int) -> dict[str, Any]:
     comparison = compare_with_theory(largest, lambda n: rate**n, steps, JACOBIAN_TOLERANCE)
     fit = fit_geometric_rate(largest, steps) if len(steps) >= 3 else None
     return {
+        "seed": seed,
         "role": config.role,
         "head": setup.head,
         "ridge": setup.ridge,
@@ -110,6 +111,11 @@ def jacobian_check(results: Results) -> Verdict:
     """A4: the bound on every strongly convex cell; the premise measured; the contrast shown."""
     convex = [r for r in results if r["role"] == "strongly-convex"]
     nonconvex = [r for r in results if r["role"] == "nonconvex"]
+    evidence = Evidence(
+        statistic="largest ‖∂w^N/∂w‖₂ / (1 − αμ)^N over tasks, N and seeds (exact Jacobians)",
+        seeds=len({r["seed"] for r in convex}),
+        resolvable=f"ratios above 1 + {JACOBIAN_TOLERANCE:g}",
+    )
     if not convex:
         return Verdict("INCONCLUSIVE", "no strongly convex cell was run")
     worst = max(convex, key=lambda r: r["bound"]["max_ratio"])
@@ -124,9 +130,15 @@ def jacobian_check(results: Results) -> Verdict:
     if ratio > 1.0 + JACOBIAN_TOLERANCE:
         steps = worst["steps"][int(np.argmax(worst["bound"]["ratios"]))]
         reason = f"‖∂w^N/∂w‖₂ exceeds (1 − αμ)^N by a factor {ratio:.4g} at N = {steps}"
-        return Verdict("FAIL", reason + (f"; premise violated: {premise[0]}" if premise else ""))
+        return Verdict(
+            "FAIL",
+            reason + (f"; premise violated: {premise[0]}" if premise else ""),
+            evidence,
+        )
     if premise:
-        return Verdict("INCONCLUSIVE", f"the bound held but its premise did not: {premise[0]}")
+        return Verdict(
+            "INCONCLUSIVE", f"the bound held but its premise did not: {premise[0]}", evidence
+        )
     fitted = worst["fitted_rate"]
     rate_text = (
         ""
@@ -135,13 +147,17 @@ def jacobian_check(results: Results) -> Verdict:
     )
     text = f"‖∂w^N/∂w‖₂ ≤ (1 − αμ)^N on every task (max ratio {ratio:.12f}){rate_text}"
     if not nonconvex:
-        return Verdict("PASS", text)
+        return Verdict("PASS", text, evidence)
     expansion = max(max(r["max_norm"]) for r in nonconvex)
     if expansion <= 1.0:
         return Verdict(
-            "INCONCLUSIVE", f"{text}, but the nonconvex head never expanded (max {expansion:.3f})"
+            "INCONCLUSIVE",
+            f"{text}, but the nonconvex head never expanded (max {expansion:.3f})",
+            evidence,
         )
-    return Verdict("PASS", f"{text}; the nonconvex head reaches ‖∂w^N/∂w‖₂ = {expansion:.3g}")
+    return Verdict(
+        "PASS", f"{text}; the nonconvex head reaches ‖∂w^N/∂w‖₂ = {expansion:.3g}", evidence
+    )
 
 
 def jacobian_figure(results: Results) -> Figure:
@@ -181,4 +197,5 @@ A4 = Claim(
     a4_cells,
     jacobian_check,
     jacobian_figure,
+    kind="implementation check",
 )

@@ -6,6 +6,7 @@
                         [--cells-per-task N]
     mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
     mamlscape train --algo maml --tasks sinusoid [--iterations 1000] --out DIR
+    mamlscape readme --verdicts OUT/verdicts.json [--readme README.md]
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
 default), reusing every cell already in ``OUT/cache``, checks each claim and
@@ -19,12 +20,15 @@ other cells are stored; Ctrl-C exits with status 130 and a summary of what is
 done; a bad argument exits with status 2. ``spectrum`` writes a
 Hessian-spectrum report of one objective (see ``figures.commands.spectrum``);
 ``train`` meta-trains one algorithm and saves the checkpoint that
-``spectrum --checkpoint`` reads (see ``figures.commands.train``).
+``spectrum --checkpoint`` reads (see ``figures.commands.train``). ``readme``
+rewrites the README's verdict tables from a run's ``verdicts.json`` and keeps a
+copy of it beside the README (see ``figures.engine.verdict_summary``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -39,9 +43,12 @@ from figures.commands.arguments import (
 )
 from figures.commands.spectrum import add_spectrum_command
 from figures.commands.train import add_train_command
-from figures.engine.claim import SCALES
-from figures.engine.report import write_report
+from figures.engine.claim import PIPELINE_SCALES, SCALES
+from figures.engine.files import write_json
+from figures.engine.report import PIPELINE_NOTE, write_report
 from figures.engine.runner import CellFailuresError, SweepInterrupted, run_claims
+from figures.engine.verdict_summary import render_summary, replace_block
+from synthetic.files import write_atomically
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,7 +139,26 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(handler=reproduce_command)
     add_spectrum_command(commands)
     add_train_command(commands)
+    readme = commands.add_parser(
+        "readme", help="rewrite the README's verdict tables from a run's verdicts.json"
+    )
+    readme.add_argument("--verdicts", type=Path, required=True, help="OUT/verdicts.json of a run")
+    readme.add_argument("--readme", type=Path, default=Path("README.md"), help="the README")
+    readme.set_defaults(handler=readme_command)
     return parser
+
+
+def readme_command(args: argparse.Namespace) -> int:
+    """Copy ``--verdicts`` beside the README and render it between the README's markers."""
+    for path, what in ((args.verdicts, "a run's verdicts.json"), (args.readme, "the README")):
+        if not path.is_file():
+            raise ValueError(f"{path} does not exist; give {what}")
+    summary = json.loads(args.verdicts.read_text())
+    text = replace_block(args.readme.read_text(), render_summary(summary))
+    write_json(args.readme.with_suffix(".verdicts.json"), summary)
+    write_atomically(args.readme, lambda stream: stream.write(text.encode()))
+    print(f"{args.readme}: verdict tables of {len(summary['claims'])} claims rewritten")
+    return 0
 
 
 def reproduce_command(args: argparse.Namespace) -> int:
@@ -153,12 +179,19 @@ def reproduce_command(args: argparse.Namespace) -> int:
         claims, args.scale, out / "cache", device, not args.no_progress, executor, omniglot
     )
     verdicts = write_report(out, claims, outcomes, args.scale, device)
-    for claim in claims:
-        cached = sum(outcome.cached for outcome in outcomes[claim.id])
-        print(
-            f"  {claim.id}: {verdicts[claim.id].status:<12} ({cached}/{len(outcomes[claim.id])} "
-            f"cells from cache) {verdicts[claim.id].reason}"
-        )
+    if args.scale in PIPELINE_SCALES:
+        print(f"  {PIPELINE_NOTE}")
+    for kind in ("paper claim", "implementation check"):
+        chosen = [claim for claim in claims if claim.kind == kind]
+        if chosen:
+            print(f"  {kind}s:")
+        for claim in chosen:
+            cached = sum(outcome.cached for outcome in outcomes[claim.id])
+            print(
+                f"  {claim.id}: {verdicts[claim.id].status:<12} "
+                f"({cached}/{len(outcomes[claim.id])} cells from cache) "
+                f"{verdicts[claim.id].reason}"
+            )
     print(f"done in {time.perf_counter() - start:.1f} s: {(out / 'report.html').resolve()}")
     return 0
 

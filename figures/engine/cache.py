@@ -1,7 +1,10 @@
 """The on-disk cache of experiment cells, keyed by the hash of what determines a result.
 
 A cell's key is the SHA-256 of the canonical JSON of its claim id, experiment
-function, config (type and fields) and seed, plus ``CACHE_VERSION``. Its
+function, config (type and fields), seed and the fingerprint of the code that
+computes it (``figures.engine.code_fingerprint``: the experiment's module and
+every project module it imports, with the package version), plus
+``CACHE_VERSION``, so a rerun after a code change never reuses a stale result. Its
 result lives at ``<cache>/<claim>/<key[:20]>.json`` as
 ``{"key", "cell", "result", "seconds", "environment"}`` (the environment: host
 and versions the cell ran with), written atomically. A file that is
@@ -15,7 +18,7 @@ Example:
     ... class Config:
     ...     alpha: float = 0.5
     >>> cache = CellCache(pathlib.Path(tempfile.mkdtemp()))
-    >>> entry = CacheEntry.for_cell("L0", "demo.experiment", Config(), seed=0)
+    >>> entry = CacheEntry.for_cell("L0", "demo.experiment", Config(), seed=0, code="0" * 64)
     >>> cache.load(entry) is None
     True
     >>> cache.store(entry, {"ratio": 2.0}, seconds=0.1)
@@ -34,7 +37,7 @@ from typing import Any
 
 from figures.engine.files import write_json
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def describe_config(config: Any) -> dict[str, Any]:
@@ -53,12 +56,15 @@ class CacheEntry:
     key: str
 
     @classmethod
-    def for_cell(cls, claim_id: str, experiment: str, config: Any, seed: int) -> CacheEntry:
+    def for_cell(
+        cls, claim_id: str, experiment: str, config: Any, seed: int, *, code: str
+    ) -> CacheEntry:
         description = {
             "claim": claim_id,
             "experiment": experiment,
             "config": describe_config(config),
             "seed": seed,
+            "code": code,
             "cache_version": CACHE_VERSION,
         }
         canonical = json.dumps(description, sort_keys=True, separators=(",", ":"))

@@ -1,9 +1,18 @@
 """The claims report: ``report.html``, ``report.md``, ``results.json`` and one PNG per claim.
 
 Everything is drawn from the cell results (the cache), so a rerun that
-reuses every cell writes the same report. Every number carries the config,
-its hash and the seed that produced it, with the software versions and the
-device.
+reuses every cell writes the same numbers; each cell says whether it came
+from the cache. Every number carries the config, its hash, the code
+fingerprint and the seed that produced it, with the software versions and
+the device.
+
+Paper claims and implementation checks (identities that only a bug can
+break) are reported in sections of their own, in ``results.json`` under
+``"claims"`` and ``"implementation_checks"``. Every row says which statistic
+decided the verdict, over how many seeds, and the smallest effect it could
+resolve (the verdict's :class:`~figures.engine.claim.Evidence`). At a
+pipeline scale (``smoke``) every verdict is labelled a pipeline check: it
+shows that the cells run and the checks decide, not what the papers claim.
 
 Example:
     >>> import tempfile, pathlib
@@ -12,8 +21,8 @@ Example:
     >>> out = pathlib.Path(tempfile.mkdtemp())
     >>> outcomes = run_claims(select(["L5"]), "smoke", out / "cache", progress=False)
     >>> verdicts = write_report(out, select(["L5"]), outcomes, scale="smoke", device="cpu")
-    >>> verdicts["L5"].status, sorted(p.name for p in out.glob("report.*"))
-    ('PASS', ['report.html', 'report.md'])
+    >>> verdicts["L5"].status, sorted(p.name for p in out.glob("*.*"))
+    ('PASS', ['report.html', 'report.md', 'results.json', 'verdicts.json'])
 """
 
 from __future__ import annotations
@@ -34,12 +43,28 @@ import numpy
 import scipy
 import torch
 
-from figures.engine.claim import Claim, Verdict
+from figures.engine.claim import PIPELINE_SCALES, Claim, Verdict
 from figures.engine.files import save_figure, write_json
 from figures.engine.runner import CellOutcome, results_of
+from figures.engine.verdict_summary import git_commit, verdict_summary
 from synthetic.files import write_atomically
 
 STATUS_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700"}
+SECTIONS = (
+    ("claims", "paper claim", "Paper claims", "What the papers claim, checked on their protocols."),
+    (
+        "implementation_checks",
+        "implementation check",
+        "Implementation checks",
+        "Identities that only a bug can break (closed forms, bounds that hold by theorem, "
+        "exact Jacobians): they test the code, not the papers.",
+    ),
+)
+PIPELINE_NOTE = (
+    "Pipeline check, not results: at this scale the verdicts only show that every cell runs "
+    "and every check decides; they are not evidence about the papers."
+)
+COLUMNS = ("claim", "verdict", "statement", "decided by", "seeds", "resolves", "why", "cached")
 
 
 def environment(device: str, scale: str) -> dict[str, str]:
@@ -64,7 +89,13 @@ def write_report(
 ) -> dict[str, Verdict]:
     """Check every claim, draw its figure, and write the three report files into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    verdicts, figures, entries = {}, {}, []
+    verdicts, figures = {}, {}
+    document: dict[str, Any] = {
+        "environment": environment(device, scale),
+        "pipeline_check": scale in PIPELINE_SCALES,
+        **{key: [] for key, *_ in SECTIONS},
+    }
+    section_of = {kind: key for key, kind, *_ in SECTIONS}
     for claim in claims:
         results = results_of(outcomes[claim.id])
         verdicts[claim.id] = claim.check(results)
@@ -74,9 +105,11 @@ def write_report(
         figures[claim.id] = buffer.getvalue()
         save_figure(out_dir / "figures" / f"{claim.id}.png", figure)
         plt.close(figure)
-        entries.append(claim_entry(claim, verdicts[claim.id], outcomes[claim.id]))
-    document = {"environment": environment(device, scale), "claims": entries}
+        entry = claim_entry(claim, verdicts[claim.id], outcomes[claim.id])
+        document[section_of[claim.kind]].append(entry)
     write_json(out_dir / "results.json", document)
+    commit = git_commit(Path(__file__).parent)
+    write_json(out_dir / "verdicts.json", verdict_summary(document, commit))
     markdown = render_markdown(document)
     write_atomically(out_dir / "report.md", lambda stream: stream.write(markdown.encode()))
     page = render_html(document, figures)
@@ -87,15 +120,19 @@ def write_report(
 def claim_entry(claim: Claim, verdict: Verdict, outcomes: list[CellOutcome]) -> dict[str, Any]:
     return {
         "id": claim.id,
+        "kind": claim.kind,
         "paper": claim.paper,
         "statement": claim.statement,
         "verdict": verdict.as_dict(),
         "figure": f"figures/{claim.id}.png",
+        "cells_from_cache": sum(outcome.cached for outcome in outcomes),
         "cells": [
             {
                 "config": outcome.entry.description["config"],
                 "config_hash": outcome.entry.key,
+                "code": outcome.entry.description["code"],
                 "seed": outcome.cell.seed,
+                "cached": outcome.cached,
                 "seconds": outcome.seconds,
                 "environment": outcome.environment,
                 "result": outcome.result,
@@ -105,67 +142,101 @@ def claim_entry(claim: Claim, verdict: Verdict, outcomes: list[CellOutcome]) -> 
     }
 
 
+def row_cells(claim: dict[str, Any], pipeline: bool) -> list[str]:
+    """The plain-text cells of a claim's row, in ``COLUMNS`` order."""
+    verdict = claim["verdict"]
+    evidence = verdict.get("evidence") or {"statistic": "—", "seeds": "—", "resolvable": "—"}
+    status = verdict["status"] + (" (pipeline check)" if pipeline else "")
+    cached = f"{claim['cells_from_cache']}/{len(claim['cells'])}"
+    return [
+        claim["id"],
+        status,
+        claim["statement"],
+        evidence["statistic"],
+        str(evidence["seeds"]),
+        evidence["resolvable"],
+        verdict["reason"],
+        cached,
+    ]
+
+
 def render_markdown(document: dict[str, Any]) -> str:
     env = document["environment"]
+    pipeline = document["pipeline_check"]
     lines = [
         "# mamlscape claims report",
         "",
         f"Scale `{env['scale']}` on `{env['device']}`; torch {env['torch']}, "
         f"Python {env['python']}.",
         "",
-        "| claim | verdict | paper | why |",
-        "|---|---|---|---|",
     ]
-    for claim in document["claims"]:
-        verdict = claim["verdict"]
-        lines.append(
-            f"| {claim['id']} | **{verdict['status']}** | {claim['paper']} | {verdict['reason']} |"
-        )
-    for claim in document["claims"]:
-        lines += [
-            "",
-            f"## {claim['id']}: {claim['statement']}",
-            "",
-            f"*{claim['paper']}* — **{claim['verdict']['status']}**: {claim['verdict']['reason']}",
-            "",
-            f"![{claim['id']}]({claim['figure']})",
-            "",
-        ]
-        for cell in claim["cells"]:
-            lines.append(
-                f"- cell `{cell['config_hash'][:12]}` (seed {cell['seed']}, "
-                f"{cell['seconds']:.2f} s): `{json.dumps(cell['result'])[:400]}`"
-            )
+    if pipeline:
+        lines += [f"**{PIPELINE_NOTE}**", ""]
+    for key, _, title, note in SECTIONS:
+        lines += [f"## {title}", "", note, "", "| " + " | ".join(COLUMNS) + " |"]
+        lines.append("|" + "---|" * len(COLUMNS))
+        for claim in document[key]:
+            cells = [text.replace("|", "\\|") for text in row_cells(claim, pipeline)]
+            cells[1] = f"**{cells[1]}**"
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    for key, *_ in SECTIONS:
+        for claim in document[key]:
+            status = row_cells(claim, pipeline)[1]
+            lines += [
+                "",
+                f"## {claim['id']}: {claim['statement']}",
+                "",
+                f"*{claim['paper']}* ({claim['kind']}) — **{status}**: "
+                f"{claim['verdict']['reason']}",
+                "",
+                f"![{claim['id']}]({claim['figure']})",
+                "",
+            ]
+            for cell in claim["cells"]:
+                origin = "from cache" if cell["cached"] else f"{cell['seconds']:.2f} s"
+                lines.append(
+                    f"- cell `{cell['config_hash'][:12]}` (seed {cell['seed']}, {origin}): "
+                    f"`{json.dumps(cell['result'])[:400]}`"
+                )
     return "\n".join(lines) + "\n"
 
 
 def render_html(document: dict[str, Any], figures: dict[str, bytes]) -> str:
     env = document["environment"]
-    rows = "".join(
-        f"<tr><td><a href='#{c['id']}'>{c['id']}</a></td>"
-        f"<td style='color:{STATUS_COLOURS[c['verdict']['status']]}'><b>"
-        f"{c['verdict']['status']}</b></td><td>{html.escape(c['paper'])}</td>"
-        f"<td>{html.escape(c['verdict']['reason'])}</td></tr>"
-        for c in document["claims"]
-    )
+    pipeline = document["pipeline_check"]
+    header = "".join(f"<th>{column}</th>" for column in COLUMNS)
+    tables = ""
+    for key, _, title, note in SECTIONS:
+        rows = ""
+        for claim in document[key]:
+            cells = [html.escape(text) for text in row_cells(claim, pipeline)]
+            colour = STATUS_COLOURS[claim["verdict"]["status"]]
+            cells[0] = f"<a href='#{cells[0]}'>{cells[0]}</a>"
+            cells[1] = f"<b style='color:{colour}'>{cells[1]}</b>"
+            rows += "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+        tables += f"<h2>{title}</h2><p>{note}</p><table><tr>{header}</tr>{rows}</table>"
     sections = "".join(
         f"<section id='{c['id']}'><h2>{c['id']}: {html.escape(c['statement'])}</h2>"
-        f"<p><i>{html.escape(c['paper'])}</i> — <b style='color:"
-        f"{STATUS_COLOURS[c['verdict']['status']]}'>{c['verdict']['status']}</b>: "
+        f"<p><i>{html.escape(c['paper'])}</i> ({c['kind']}) — <b style='color:"
+        f"{STATUS_COLOURS[c['verdict']['status']]}'>"
+        f"{html.escape(row_cells(c, pipeline)[1])}</b>: "
         f"{html.escape(c['verdict']['reason'])}</p>"
         f"<img alt='{c['id']}' src='data:image/png;base64,"
         f"{base64.b64encode(figures[c['id']]).decode()}'>"
-        f"<details><summary>numbers ({len(c['cells'])} cells)</summary><pre>"
-        f"{html.escape(json.dumps(c['cells'], indent=1))}</pre></details></section>"
-        for c in document["claims"]
+        f"<details><summary>numbers ({len(c['cells'])} cells, {c['cells_from_cache']} from "
+        f"cache)</summary><pre>{html.escape(json.dumps(c['cells'], indent=1))}</pre>"
+        "</details></section>"
+        for key, *_ in SECTIONS
+        for c in document[key]
     )
+    note = f"<p><b>{PIPELINE_NOTE}</b></p>" if pipeline else ""
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>mamlscape report</title>"
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
-        "td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}"
+        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+        "td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}"
         "img{max-width:100%}pre{max-height:300px;overflow:auto;background:#f6f8fa}</style>"
         f"</head><body><h1>mamlscape claims report</h1><p>Scale <code>{env['scale']}</code> "
         f"on <code>{env['device']}</code>; torch {env['torch']}, Python {env['python']}.</p>"
-        f"<table><tr><th>claim</th><th>verdict</th><th>paper</th><th>why</th></tr>{rows}"
-        f"</table>{sections}</body></html>"
+        f"{note}{tables}{sections}</body></html>"
     )

@@ -18,10 +18,10 @@ Example:
     >>> import tempfile, pathlib
     >>> from figures.claims.catalogue import select
     >>> cache = pathlib.Path(tempfile.mkdtemp())
-    >>> [o.cached for o in run_claims(select(["L5"]), "quick", cache, progress=False)["L5"]]
-    [False, False]
-    >>> [o.cached for o in run_claims(select(["L5"]), "quick", cache, progress=False)["L5"]]
-    [True, True]
+    >>> [o.cached for o in run_claims(select(["L5"]), "smoke", cache, progress=False)["L5"]]
+    [False]
+    >>> [o.cached for o in run_claims(select(["L5"]), "smoke", cache, progress=False)["L5"]]
+    [True]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from figures.engine.cache import CacheEntry, CellCache
 from figures.engine.claim import Cell, Claim, Results, check_scale
+from figures.engine.code_fingerprint import code_fingerprint
 from figures.engine.executors import Executor, SerialExecutor
 
 
@@ -116,6 +117,12 @@ def with_options(config: Any, options: dict[str, Any]) -> Any:
     return dataclasses.replace(config, **chosen) if chosen else config
 
 
+def entry_of(claim: Claim, cell: Cell) -> CacheEntry:
+    """The cache entry of ``cell``: its claim, experiment, config, seed and code fingerprint."""
+    code = code_fingerprint(type(cell.config).__module__)
+    return CacheEntry.for_cell(claim.id, cell.experiment_name, cell.config, cell.seed, code=code)
+
+
 def run_claims(
     claims: list[Claim],
     scale: str,
@@ -128,7 +135,7 @@ def run_claims(
     """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
     cache = CellCache(cache_dir)
     plan = [
-        (claim, cell, CacheEntry.for_cell(claim.id, cell.experiment_name, cell.config, cell.seed))
+        (claim, cell, entry_of(claim, cell))
         for claim in claims
         for cell in cells_of(claim, scale, device, omniglot)
     ]

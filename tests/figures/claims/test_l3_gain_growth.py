@@ -1,8 +1,8 @@
-"""Claim L3: the check passes, flips with FO-MAML or equal hardness, needs the reference grid."""
+"""Claim L3: passes, flips with FO-MAML or equal hardness; the table is an implementation check."""
 
 from __future__ import annotations
 
-from figures.claims.l3_gain_growth import growth_check
+from figures.claims.l3_gain_growth import L3_TABLE, growth_check, table_check
 from figures.claims.linear_experiments import MixtureSpec
 from figures.claims.linear_gains import GainGridConfig
 from tests.figures.claims.linear_cases import results, simulated
@@ -24,3 +24,10 @@ def test_l3_flips_when_hardness_is_equal():
 
 def test_l3_is_inconclusive_without_the_reference_grid():
     assert growth_check(results(simulated())).status == "INCONCLUSIVE"
+
+
+def test_l3_table_is_an_implementation_check_that_flips_with_equal_hardness():
+    assert L3_TABLE.kind == "implementation check"
+    assert table_check(results(GainGridConfig())).status == "PASS"
+    equal = table_check(results(GainGridConfig(mixture=MixtureSpec(rho_hard=0.9))))
+    assert equal.status == "FAIL" and "reference table" in equal.reason

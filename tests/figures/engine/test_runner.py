@@ -14,7 +14,7 @@ from figures.commands.cli import main
 from figures.engine.cache import CacheEntry, CellCache
 from figures.engine.claim import Cell, Claim, Verdict
 from figures.engine.report import write_report
-from figures.engine.runner import run_claims
+from figures.engine.runner import entry_of, run_claims
 
 CALLS: list[int] = []
 
@@ -60,25 +60,38 @@ def test_rerun_reuses_every_cell_and_writes_the_same_report(tmp_path):
     assert CALLS == [0, 1, 2]
     assert all(outcome.cached for outcome in second["T0"])
     assert [o.result for o in second["T0"]] == [o.result for o in first["T0"]]
-    assert (tmp_path / "report.md").read_text() == report
-    assert json.loads((tmp_path / "results.json").read_text()) == results
+    rerun = json.loads((tmp_path / "results.json").read_text())
+    assert [cell["cached"] for cell in rerun["claims"][0]["cells"]] == [True] * 3
+    assert rerun["claims"][0]["cells_from_cache"] == 3
+    assert without_cache_marks(rerun) == without_cache_marks(results)
+    assert "from cache" in (tmp_path / "report.md").read_text() and "from cache" not in report
+
+
+def without_cache_marks(document: dict) -> dict:
+    """``results.json`` without what says how each cell was obtained (cache, seconds)."""
+
+    def unmarked(claim: dict) -> dict:
+        cells = [{**cell, "cached": None, "seconds": None} for cell in claim["cells"]]
+        return {**claim, "cells_from_cache": None, "cells": cells}
+
+    sections = ("claims", "implementation_checks")
+    return {**document, **{key: [unmarked(c) for c in document[key]] for key in sections}}
 
 
 def test_a_changed_config_is_a_new_cell():
-    a = CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0)
-    assert a.key == CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0).key
-    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(3.0), 0).key
-    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 1).key
-    assert a.key != CacheEntry.for_cell("T0", "x.g", CountingConfig(2.0), 0).key
+    a = CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0, code="c1")
+    assert a.key == CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0, code="c1").key
+    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(3.0), 0, code="c1").key
+    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 1, code="c1").key
+    assert a.key != CacheEntry.for_cell("T0", "x.g", CountingConfig(2.0), 0, code="c1").key
+    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0, code="c2").key
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "other cell"])
 def test_a_corrupt_cache_file_is_reported_and_recomputed(tmp_path, damage, capsys):
     CALLS.clear()
     run_claims([COUNTING], "quick", tmp_path, progress=False)
-    entry = CacheEntry.for_cell(
-        "T0", Cell(CountingConfig(), 1).experiment_name, CountingConfig(), 1
-    )
+    entry = entry_of(COUNTING, Cell(CountingConfig(), 1))
     path = CellCache(tmp_path).path(entry)
     text = path.read_text()
     damaged = {
@@ -105,7 +118,7 @@ def test_reproduce_writes_the_report_and_reuses_cells_on_rerun(tmp_path, capsys)
     argv = [
         "reproduce",
         "--claims",
-        "L2,L5",
+        "L2-closed-form,L5",
         "--scale",
         "smoke",
         "--out",
@@ -114,7 +127,8 @@ def test_reproduce_writes_the_report_and_reuses_cells_on_rerun(tmp_path, capsys)
     ]
     assert main(argv) == 0
     first = capsys.readouterr().out
-    assert "0/3 cells from cache" in first and str(tmp_path.resolve()) in first
+    assert "0/2 cells from cache" in first and str(tmp_path.resolve()) in first
+    assert "implementation checks:" in first and "Pipeline check, not results" in first
     assert {p.name for p in tmp_path.iterdir()} >= {
         "report.html",
         "report.md",
@@ -127,9 +141,13 @@ def test_reproduce_writes_the_report_and_reuses_cells_on_rerun(tmp_path, capsys)
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["environment"]["torch"] == torch.__version__
     assert all(len(cell["config_hash"]) == 64 for c in results["claims"] for cell in c["cells"])
+    assert results["pipeline_check"] is True
+    assert [c["id"] for c in results["implementation_checks"]] == ["L2-closed-form"]
+    assert results["claims"][0]["verdict"]["evidence"]["seeds"] == 1
     assert main(argv) == 0
-    assert "3/3 cells from cache" in capsys.readouterr().out
-    assert json.loads((tmp_path / "results.json").read_text())["claims"] == results["claims"]
+    assert "2/2 cells from cache" in capsys.readouterr().out
+    rerun = json.loads((tmp_path / "results.json").read_text())
+    assert without_cache_marks(rerun) == without_cache_marks(results)
 
 
 @pytest.mark.parametrize(

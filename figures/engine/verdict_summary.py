@@ -1,0 +1,102 @@
+"""The README's verdict tables, generated from a run, never written by hand.
+
+``write_report`` also writes ``verdicts.json``: for each paper claim and
+implementation check its id, status, reason and evidence, with the scale and
+the git commit of the run (:func:`verdict_summary`). ``mamlscape readme
+--verdicts OUT/verdicts.json`` copies that file beside the README as
+``README.verdicts.json`` and rewrites the block between ``BEGIN`` and ``END``
+with :func:`render_summary` of it; a test checks that the README's block is
+exactly the rendering of the committed file, and that the file covers every
+registered claim, so a stale README fails ``make test``.
+
+Example:
+    >>> summary = {"scale": "quick", "commit": "abc1234", "claims": [
+    ...     {"id": "L5", "kind": "paper claim", "status": "PASS", "reason": "κ 14.8 vs 4.0",
+    ...      "evidence": {"statistic": "exact κ", "seeds": 5, "resolvable": "1 iteration"}}]}
+    >>> print(render_summary(summary).splitlines()[4])
+    | L5 | PASS | exact κ | 5 | 1 iteration | κ 14.8 vs 4.0 |
+    >>> replace_block(f"intro\\n{BEGIN}\\nold\\n{END}\\nrest", "new").splitlines()
+    ['intro', '<!-- verdicts:begin -->', 'new', '<!-- verdicts:end -->', 'rest']
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+BEGIN = "<!-- verdicts:begin -->"
+END = "<!-- verdicts:end -->"
+KINDS = (("paper claim", "Paper claims"), ("implementation check", "Implementation checks"))
+
+
+def git_commit(folder: Path) -> str | None:
+    """The short commit of the checkout holding ``folder``, or ``None`` outside git."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def verdict_summary(document: dict[str, Any], commit: str | None) -> dict[str, Any]:
+    """The verdicts of a ``results.json`` document, without cells: what the README shows."""
+    entries = [*document["claims"], *document["implementation_checks"]]
+    return {
+        "scale": document["environment"]["scale"],
+        "commit": commit,
+        "claims": [
+            {
+                "id": entry["id"],
+                "kind": entry["kind"],
+                "status": entry["verdict"]["status"],
+                "reason": entry["verdict"]["reason"],
+                "evidence": entry["verdict"].get("evidence"),
+            }
+            for entry in entries
+        ],
+    }
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    """Markdown tables of ``summary``'s verdicts, paper claims first, with their provenance."""
+    lines = [
+        f"Verdicts of `mamlscape reproduce --scale {summary['scale']}` at commit "
+        f"`{summary['commit'] or 'unknown'}` (generated from its `verdicts.json`):",
+    ]
+    for kind, title in KINDS:
+        chosen = [claim for claim in summary["claims"] if claim["kind"] == kind]
+        if not chosen:
+            continue
+        lines += ["", "| " + title.lower() + " | verdict | decided by | seeds | resolves | why |"]
+        lines.append("|---|---|---|---|---|---|")
+        for claim in chosen:
+            evidence = claim["evidence"] or {"statistic": "—", "seeds": "—", "resolvable": "—"}
+            cells = [
+                claim["id"],
+                claim["status"],
+                evidence["statistic"],
+                str(evidence["seeds"]),
+                evidence["resolvable"],
+                claim["reason"],
+            ]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def replace_block(text: str, block: str) -> str:
+    """``text`` with what lies between the ``BEGIN`` and ``END`` markers replaced by ``block``."""
+    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+        raise ValueError(
+            f"the README must hold one {BEGIN} line followed by one {END} line; add them "
+            "where the verdict tables belong"
+        )
+    before, rest = text.split(BEGIN)
+    _, after = rest.split(END)
+    return f"{before}{BEGIN}\n{block}\n{END}{after}"
