@@ -6,6 +6,11 @@ the forward pass, the backward pass and any double backward. Elementwise
 operations are not counted, so the number is a lower bound dominated by the
 products (2·m·n·k for an ``[m, k] @ [k, n]`` product).
 
+Grouped convolutions: torch's formula counts the weight gradient of a
+convolution with ``groups=g`` (``aten.convolution_backward``) g times too
+high; count a grouped computation one group at a time (e.g. the batched
+ConvNet on one task, where the grouped convolution is a plain one).
+
 Example:
     >>> import torch
     >>> a, b = torch.ones(4, 3), torch.ones(3, 5)

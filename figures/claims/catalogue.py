@@ -35,14 +35,14 @@ from figures.claims.l2_equal_hardness import L2, L2_CLOSED_FORM
 from figures.claims.l3_gain_growth import L3, L3_TABLE
 from figures.claims.l4_finite_samples import L4
 from figures.claims.l5_conditioning import L5, L5_BOUND
-from figures.claims.l6_two_layer import L6
+from figures.claims.l6_two_layer import L6, L6i
 from figures.claims.l7_fewshot_landscape import L7
 from figures.claims.s1_sign_jacobian import S1
 from figures.claims.s2_sign_maml import S2
 from figures.engine import registry
 from figures.engine.claim import Claim
 
-PAPER_CLAIMS = (B1, L1, L2, L3, L4, L5, A1, A2, A3, L6, L7, S2, H1, H2, H3, G1, G2)
+PAPER_CLAIMS = (B1, L1, L2, L3, L4, L5, A1, A2, A3, L6, L6i, L7, S2, H1, H2, H3, G1, G2)
 IMPLEMENTATION_CHECKS = (L2_CLOSED_FORM, L3_TABLE, L5_BOUND, A4, S1)
 CLAIMS = PAPER_CLAIMS + IMPLEMENTATION_CHECKS
 REGISTRY = registry.registry_of(CLAIMS)

@@ -41,6 +41,8 @@ class FewShotSetup:
     (``glyph_alphabets`` alphabets of ``glyph_characters`` characters, each drawn
     ``glyph_drawings`` times), by default with enough alphabets that the
     meta-test split holds ≥ ``ways`` of them (for between-alphabet tasks).
+    Images are ``image_size`` pixels square (28 as in the papers) and the conv
+    net has ``blocks`` blocks (4 as in the papers; fewer for cheap CPU runs).
     """
 
     ways: int = 5
@@ -58,6 +60,8 @@ class FewShotSetup:
     glyph_characters: int = 8
     glyph_drawings: int = 20
     glyph_sharing: float = 1.0
+    image_size: int = 28
+    blocks: int = 4
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -73,6 +77,8 @@ class FewShotSetup:
             "glyph_alphabets",
             "glyph_characters",
             "glyph_drawings",
+            "image_size",
+            "blocks",
         ):
             require_count(name, getattr(self, name))
         require_positive("outer_lr", self.outer_lr)
@@ -92,9 +98,10 @@ class FewShotSetup:
                 characters=self.glyph_characters,
                 drawings=self.glyph_drawings,
                 sharing=self.glyph_sharing,
+                image_size=self.image_size,
             ).render()
         else:
-            data = load_omniglot(self.omniglot)
+            data = load_omniglot(self.omniglot, self.image_size)
         splits = ClassSplits.by_group(data, SPLIT_FRACTIONS, torch.Generator().manual_seed(0))
         check_disjoint(train=splits.train, test=splits.test)
         return splits
@@ -116,7 +123,11 @@ class FewShotSetup:
         variant; ``loss_fn`` replaces cross-entropy (e.g. a counting wrapper of it).
         """
         model = ConvNet(
-            self.ways, filters=self.filters, generator=torch.Generator().manual_seed(seed)
+            self.ways,
+            filters=self.filters,
+            image_size=self.image_size,
+            blocks=self.blocks,
+            generator=torch.Generator().manual_seed(seed),
         ).to(self.device)
         return make(algorithm, model, loss_fn, inner_lr, self.inner_steps, **options)
 

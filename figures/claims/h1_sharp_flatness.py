@@ -1,266 +1,298 @@
-"""Claim H1: Sharp-MAML reaches flatter meta-solutions than MAML at comparable loss (Abbas et al.).
+"""Claim H1: every Sharp-MAML variant reaches flatter meta-solutions than MAML at comparable loss.
 
-MAML and a Sharp-MAML variant train from the same initialisation on the same
-stream of sinusoid tasks (MLP 1-h-h-1, Finn et al.'s tasks). Flatness is
-measured on one fixed batch of tasks, on the MAML meta-loss
+Abbas et al.'s flatness claim, checked for each variant (``sharp_family.VARIANTS``)
+on two meta-losses, sinusoid regression and 5-way 1-shot glyph tasks
+(``figures.claims.h1_flatness_arms``: one cell per arm and seed; every arm of a
+seed sees the same initialisation, task stream and measurement tasks).
+Flatness is that of the MAML meta-loss F on a fixed batch of meta-training
+tasks: its largest algebraic Hessian eigenvalue λ_max and its SAM sharpness
+S_ρ = max_{‖ε‖≤ρ} F(θ+ε) − F(θ); smaller is flatter.
 
-    F(θ) = (1/B) Σ_i L_i^Q(θ − α∇L_i^S(θ)):
+"At comparable training loss": a variant's last snapshot is paired with the
+snapshot of the same seed's MAML run whose F is nearest; the pair is usable
+when the two F differ by at most ``LOSS_TOLERANCE`` (relative) and Lanczos
+converged at both points. For a measure x the unit is the seed's relative
+reduction
 
-the largest and smallest algebraic Hessian eigenvalues of F (Lanczos on
-``HessianOperator``), the SAM sharpness max_{‖ε‖≤ρ} F(θ+ε) − F(θ), and the
-1-D slice of F along the line between the two solutions. "At comparable
-meta-training loss": MAML is snapshotted along its run, and the snapshot whose
-F is closest to Sharp-MAML's final F is the one compared.
+    r_s = (x_MAML,s − x_variant,s) / |x_MAML,s|        (> 0: the variant is flatter),
 
-The check: INCONCLUSIVE when a seed's matched losses differ by more than
-``loss_tolerance`` (relative); FAIL when the mean relative change of λ_max is
-≥ 0; PASS when every seed is flatter on both measures (λ_max and SAM
-sharpness) and the seed interval of the relative change of λ_max lies below
-0; INCONCLUSIVE otherwise. ρ = 0 reproduces MAML bit for bit (both train with
-autograd meta-gradients, ``meta_gradient_path="autograd"``), so it FAILS:
+and each (meta-loss, variant, measure) is one comparison of
+``seed_comparison.paired_verdict``, whose rule is symmetric: PASS when every
+comparison's 95% t interval of r lies above 0, FAIL when one lies below 0,
+INCONCLUSIVE otherwise. A comparison with an unusable pair is left out; it
+turns a PASS into INCONCLUSIVE, while a FAIL of the usable ones stands. With
+ρ = 0 a variant takes MAML's steps bit for bit, every r_s is 0 and the claim
+cannot PASS.
 
-Example:
-    >>> config = FlatnessConfig(rho=0.0, iterations=4, snapshot_every=2, hidden=4,
-    ...                         measure_tasks=2, slice_points=2)
-    >>> result = flatness_experiment(config, seed=0)
-    >>> result["matched_iteration"], flatness_check([result]).status
-    (4, 'FAIL')
+Scales. Quick (5 seeds, CPU): sinusoids with Finn et al.'s net, tasks,
+α = 0.01 and meta-batch 25, but Adam 1e-2 for 120 iterations (MAML snapshots
+every 20), so the runs are early in training (F ≈ 1.3–2.7, not MAML's
+converged ≈ 0.5); glyphs on ``sharp_family.QUICK_SETUP`` (14-pixel images,
+2-block conv net, 8 filters) for 40 iterations. λ_max by Lanczos to 1%
+of ‖H‖, SAM sharpness at ρ = 0.05 by 20 (sinusoid) or 4 (glyph) ascent
+steps. Paper: Finn et al.'s sinusoid protocol (Adam 1e-3, 20000
+iterations) and the official Sharp-MAML few-shot protocol
+(``sharp_family.PAPER_SETUP``, ρ = 0.0005, α = 0.1), measured to 0.1%.
+
+Example (results shaped as the cells make them; identical arms cannot PASS):
+    >>> reference = {"seed": 0, "objective": "sinusoid", "algorithm": "maml", "snapshots": [
+    ...     {"meta_loss": 1.0, "largest_eigenvalue": 4.0, "sam_sharpness": 0.2,
+    ...      "eigenvalues_converged": True}]}
+    >>> same = [dict(reference, seed=s) for s in range(5)]
+    >>> copies = [dict(r, algorithm="sharp-maml-up") for r in same]
+    >>> flatness_check(same + copies).status
+    'INCONCLUSIVE'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
-import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from algorithms import MLP, make, mse, parameters_of, train
-from algorithms.train import detached_copy
-from analysis import HessianOperator, extreme_eigenvalues, interpolation, sam_sharpness
-from analysis.statistics import mean_interval
-from figures.claims.sharp_family import PAPER, VARIANTS, require_algorithms
-from figures.engine.claim import Cell, Claim, Results, Verdict
-from synthetic import SinusoidTasks
-from synthetic.validation import require_count, require_non_negative, require_positive
+from figures.claims.h1_flatness_arms import (
+    REFERENCE,
+    FlatnessProbe,
+    GlyphFlatnessArm,
+    SinusoidFlatnessArm,
+)
+from figures.claims.seed_comparison import (
+    PairedComparison,
+    paired_differences,
+    paired_verdict,
+    plot_paired_differences,
+)
+from figures.claims.sharp_family import (
+    PAPER,
+    PAPER_INNER_LR,
+    PAPER_RHO,
+    PAPER_SETUP,
+    QUICK_SETUP,
+    VARIANTS,
+)
+from figures.engine.claim import Cell, Claim, Evidence, Results, Verdict
 
-MEASURE_SEED_OFFSET = 7_919
-LANCZOS_TOLERANCE = 1e-3
-LANCZOS_STEPS = 100
-SHARPNESS_STEPS = 20
+LOSS_TOLERANCE = 0.1
+MEASURES = {"largest_eigenvalue": "λ_max", "sam_sharpness": "SAM sharpness"}
+WHAT = (
+    "relative reduction (MAML − variant)/|MAML| of the MAML meta-loss's λ_max and SAM "
+    "sharpness at matched meta-loss (> 0: the variant is flatter)"
+)
 
 
 @dataclass(frozen=True)
-class FlatnessConfig:
-    """H1: MAML vs one Sharp-MAML variant on sinusoids (MLP 1-h-h-1, Finn et al.'s tasks)."""
+class Match:
+    """A variant's last snapshot and the same seed's MAML snapshot nearest to it in F."""
 
-    algorithm: str = "sharp-maml-up"
-    rho: float = 0.05
-    iterations: int = 1500
-    snapshot_every: int = 100
-    meta_batch: int = 25
-    hidden: int = 40
-    inner_lr: float = 0.01
-    outer_lr: float = 1e-3
-    measure_tasks: int = 100
-    sharpness_rho: float = 0.05
-    loss_tolerance: float = 0.1
-    slice_points: int = 21
-    device: str = "cpu"
+    variant: Mapping[str, Any]
+    reference: Mapping[str, Any]
 
-    def __post_init__(self) -> None:
-        require_algorithms("algorithm", (self.algorithm,), VARIANTS)
-        for name in ("iterations", "snapshot_every", "meta_batch", "hidden", "measure_tasks"):
-            require_count(name, getattr(self, name))
-        require_count("slice_points", self.slice_points, minimum=2)
-        require_non_negative("rho", self.rho)
-        for name in ("inner_lr", "outer_lr", "sharpness_rho", "loss_tolerance"):
-            require_positive(name, getattr(self, name))
+    @property
+    def loss_gap(self) -> float:
+        return abs(self.variant["meta_loss"] / self.reference["meta_loss"] - 1.0)
 
-    def run(self, seed: int) -> dict[str, Any]:
-        return flatness_experiment(self, seed)
+    def converged(self) -> bool:
+        return self.variant["eigenvalues_converged"] and self.reference["eigenvalues_converged"]
 
 
-def _flatness(objective, params: dict, seed: int, sharpness_rho: float) -> dict[str, Any]:
-    point = {name: tensor.detach().clone() for name, tensor in params.items()}
-    spectrum = extreme_eigenvalues(
-        HessianOperator(objective, point),
-        k=1,
-        tol=LANCZOS_TOLERANCE,
-        max_steps=LANCZOS_STEPS,
-        generator=torch.Generator().manual_seed(seed),
-    )
-    sharpness = sam_sharpness(
-        objective,
-        point,
-        rho=sharpness_rho,
-        max_steps=SHARPNESS_STEPS,
-        generator=torch.Generator().manual_seed(seed),
-    )
-    return {
-        "meta_loss": objective(point).item(),
-        "largest_eigenvalue": spectrum.largest[0],
-        "smallest_eigenvalue": spectrum.smallest[0],
-        "eigenvalues_converged": spectrum.converged,
-        "sam_sharpness": sharpness.sharpness,
-        "hvp_count": spectrum.hvp_count,
-    }
+def matches(results: Results) -> dict[tuple[str, str], dict[int, Match]]:
+    """{(meta-loss, variant): {seed: Match}} from the arms' results."""
+    references: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
+    variants: dict[tuple[str, str], dict[int, Mapping[str, Any]]] = {}
+    for result in results:
+        objective, algorithm, seed = result["objective"], result["algorithm"], result["seed"]
+        if algorithm == REFERENCE:
+            measured = [s for s in result["snapshots"] if "largest_eigenvalue" in s]
+            _add_once(references, (objective, seed), measured, result)
+        else:
+            _add_once(variants.setdefault((objective, algorithm), {}), seed, result, result)
+    paired = {}
+    for (objective, algorithm), by_seed in variants.items():
+        paired[objective, algorithm] = {}
+        for seed, result in sorted(by_seed.items()):
+            if (objective, seed) not in references:
+                raise ValueError(f"{objective}: {algorithm} seed {seed} has no MAML arm to pair")
+            last = result["snapshots"][-1]
+            nearest = min(
+                references[objective, seed],
+                key=lambda snapshot: abs(snapshot["meta_loss"] - last["meta_loss"]),
+            )
+            paired[objective, algorithm][seed] = Match(last, nearest)
+    return paired
 
 
-def flatness_experiment(config: FlatnessConfig, seed: int) -> dict[str, Any]:
-    """Train MAML (snapshotted) and the variant; measure both ends of flatness at matched loss."""
-    device = config.device
-    tasks = SinusoidTasks()
-    fixed = tasks.sample(
-        config.measure_tasks, torch.Generator(device).manual_seed(seed + MEASURE_SEED_OFFSET)
-    )
-
-    def build(name: str, **options: float):
-        widths = (1, config.hidden, config.hidden, 1)
-        model = MLP(widths, generator=torch.Generator().manual_seed(seed)).to(device)
-        learner = make(name, model, mse, config.inner_lr, meta_gradient_path="autograd", **options)
-        return learner, parameters_of(model)
-
-    maml, maml_params = build("maml")
-    objective = lambda p: maml.meta_loss(p, fixed)  # noqa: E731
-    optimizer = torch.optim.Adam(maml_params.values(), lr=config.outer_lr)
-    generator = torch.Generator(device).manual_seed(seed)
-    snapshots, done = [], 0
-    while done < config.iterations:
-        chunk = min(config.snapshot_every, config.iterations - done)
-        train(
-            maml,
-            maml_params,
-            tasks,
-            chunk,
-            generator,
-            optimizer=optimizer,
-            progress=False,
-            meta_batch=config.meta_batch,
+def _add_once(table: dict, key: Any, value: Any, result: Mapping[str, Any]) -> None:
+    if key in table:
+        raise ValueError(
+            f"two results for {result['objective']} {result['algorithm']} seed {result['seed']}"
         )
-        done += chunk
-        snapshots.append((done, detached_copy(maml_params)))
-    snapshot_losses = [objective(params).item() for _, params in snapshots]
+    table[key] = value
 
-    sharp, sharp_params = build(config.algorithm, rho=config.rho)
-    trained = train(
-        sharp,
-        sharp_params,
-        tasks,
-        config.iterations,
-        torch.Generator(device).manual_seed(seed),
-        outer_lr=config.outer_lr,
-        progress=False,
-        meta_batch=config.meta_batch,
-    )
-    sharp_numbers = _flatness(objective, sharp_params, seed, config.sharpness_rho)
-    gaps = [abs(loss - sharp_numbers["meta_loss"]) for loss in snapshot_losses]
-    matched = gaps.index(min(gaps))
-    line = interpolation(
-        objective,
-        snapshots[matched][1],
-        detached_copy(sharp_params),
-        np.linspace(-0.5, 1.5, config.slice_points).tolist(),
-    )
-    return {
-        "algorithm": config.algorithm,
-        "rho": config.rho,
-        "loss_tolerance": config.loss_tolerance,
-        "maml_snapshots": [
-            {"iteration": iteration, "meta_loss": loss}
-            for (iteration, _), loss in zip(snapshots, snapshot_losses, strict=True)
-        ],
-        "matched_iteration": snapshots[matched][0],
-        "maml_matched": _flatness(objective, snapshots[matched][1], seed, config.sharpness_rho),
-        "maml_final": _flatness(objective, snapshots[-1][1], seed, config.sharpness_rho),
-        "sharp": sharp_numbers,
-        "sharp_train_seconds": trained.seconds,
-        "slice": line.as_dict(),
-    }
+
+def relative_sides(
+    by_seed: Mapping[int, Match], measure: str
+) -> tuple[dict[int, float], dict[int, float]]:
+    """x_MAML/|x_MAML| and x_variant/|x_MAML| per seed: their difference is r_s."""
+    scale = {seed: abs(match.reference[measure]) for seed, match in by_seed.items()}
+    maml = {seed: match.reference[measure] / scale[seed] for seed, match in by_seed.items()}
+    variant = {seed: match.variant[measure] / scale[seed] for seed, match in by_seed.items()}
+    return maml, variant
+
+
+def comparisons(
+    paired: dict[tuple[str, str], dict[int, Match]],
+) -> tuple[list[PairedComparison], list[str]]:
+    """The usable comparisons for ``paired_verdict``, and why the others are left out."""
+    usable, left_out = [], []
+    for (objective, algorithm), by_seed in paired.items():
+        far = [
+            f"seed {seed} ΔF/F = {match.loss_gap:.2g}"
+            for seed, match in by_seed.items()
+            if match.loss_gap > LOSS_TOLERANCE
+        ]
+        for measure, label in MEASURES.items():
+            name = f"{objective} {algorithm} {label}"
+            unconverged = [
+                f"seed {seed} Lanczos unconverged"
+                for seed, match in by_seed.items()
+                if measure == "largest_eigenvalue" and not match.converged()
+            ]
+            if far or unconverged:
+                left_out.append(f"{name} ({', '.join(far + unconverged)})")
+            else:
+                usable.append((name, *relative_sides(by_seed, measure)))
+    return usable, left_out
 
 
 def flatness_check(results: Results) -> Verdict:
-    """PASS if Sharp-MAML is flatter (λ_max and SAM sharpness) than MAML at matched loss."""
-    changes, flatter, unmatched = [], [], []
-    for index, result in enumerate(results):
-        sharp, maml = result["sharp"], result["maml_matched"]
-        if abs(sharp["meta_loss"] / maml["meta_loss"] - 1.0) > result["loss_tolerance"]:
-            unmatched.append(f"seed {index}: {sharp['meta_loss']:.3g} vs {maml['meta_loss']:.3g}")
-        changes.append(
-            (sharp["largest_eigenvalue"] - maml["largest_eigenvalue"])
-            / abs(maml["largest_eigenvalue"])
-        )
-        flatter.append(
-            sharp["largest_eigenvalue"] < maml["largest_eigenvalue"]
-            and sharp["sam_sharpness"] < maml["sam_sharpness"]
-        )
-    if not results:
-        return Verdict("INCONCLUSIVE", "no results")
-    change = mean_interval(changes)
-    summary = (
-        f"{results[0]['algorithm']} (ρ = {results[0]['rho']:g}) vs MAML at matched meta-loss: "
-        f"relative change of λ_max {change}, flatter on both measures in "
-        f"{sum(flatter)}/{len(flatter)} seeds"
+    """H1: PASS if every variant's relative reduction is resolved above 0 on both measures."""
+    usable, left_out = comparisons(matches(results))
+    if not usable:
+        seeds = len({result["seed"] for result in results})
+        nothing = Evidence(WHAT, seeds, "nothing (no comparison at matched meta-loss)")
+        reason = f"no comparison at matched meta-loss; left out: {'; '.join(left_out)}"
+        return Verdict("INCONCLUSIVE", reason, nothing)
+    verdict = paired_verdict(usable, WHAT)
+    evidence = dataclasses.replace(
+        verdict.evidence, resolvable=f"{verdict.evidence.resolvable} (fraction of MAML's value)"
     )
-    if unmatched:
-        return Verdict("INCONCLUSIVE", f"{summary}; meta-losses not comparable ({unmatched})")
-    if change.mean >= 0.0:
-        return Verdict("FAIL", f"{summary}; λ_max is not lower on average")
-    if all(flatter) and change.high < 0.0:
-        return Verdict("PASS", summary)
-    return Verdict("INCONCLUSIVE", f"{summary}; not flatter in every seed or interval overlaps 0")
+    reason = verdict.reason
+    if left_out:
+        reason += (
+            f"; left out (meta-losses more than {LOSS_TOLERANCE:g} apart, or Lanczos "
+            f"unconverged): {'; '.join(left_out)}"
+        )
+    status = "INCONCLUSIVE" if left_out and verdict.status == "PASS" else verdict.status
+    return Verdict(status, reason, evidence)
 
 
 def flatness_figure(results: Results) -> Figure:
-    """λ_max and SAM sharpness per seed (MAML matched / final vs Sharp-MAML), and the slices."""
-    figure, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    roles = (("maml_matched", "MAML (matched loss)"), ("maml_final", "MAML (final)"))
-    roles += (("sharp", results[0]["algorithm"] if results else "sharp"),)
-    seeds = np.arange(len(results))
-    for offset, (key, label) in enumerate(roles):
-        for axis, measure in zip(axes[:2], ("largest_eigenvalue", "sam_sharpness"), strict=True):
-            axis.bar(seeds + 0.27 * (offset - 1), [r[key][measure] for r in results], 0.27,
-                     label=label)  # fmt: skip
-    axes[0].set(xlabel="seed", ylabel="largest Hessian eigenvalue", title="H1: λ_max of F")
-    axes[1].set(xlabel="seed", ylabel="SAM sharpness", title="H1: max_{‖ε‖≤ρ} F(θ+ε) − F(θ)")
-    axes[0].legend(fontsize=7)
-    for axis in axes[:2]:
-        axis.set_xticks(seeds)
-    for index, result in enumerate(results):
-        line = result["slice"]
-        axes[2].plot(line["coordinates"], line["losses"], label=f"seed {index}")
-    axes[2].axvline(0.0, color="grey", lw=0.5)
-    axes[2].axvline(1.0, color="grey", lw=0.5)
-    axes[2].set(
-        xlabel="a (0: MAML at matched loss, 1: Sharp-MAML)",
-        ylabel="meta-loss F",
-        title="H1: slice between the solutions",
+    """Per meta-loss: each variant's seed-paired relative reduction of λ_max and of SAM
+    sharpness (> 0: flatter), and λ_max against F (MAML's snapshots, the variants' last)."""
+    paired = matches(results)
+    objectives = sorted({objective for objective, _ in paired})
+    figure, axes = plt.subplots(
+        len(objectives), len(MEASURES) + 1, figsize=(15, 3.6 * len(objectives)), squeeze=False
     )
-    axes[2].legend(fontsize=7)
+    for row, objective in enumerate(objectives):
+        arms = {
+            algorithm: by_seed for (kind, algorithm), by_seed in paired.items() if kind == objective
+        }
+        for column, (measure, label) in enumerate(MEASURES.items()):
+            reductions = {
+                algorithm.removeprefix("sharp-maml-"): paired_differences(
+                    *relative_sides(by_seed, measure)
+                )
+                for algorithm, by_seed in arms.items()
+            }
+            plot_paired_differences(axes[row][column], reductions)
+            axes[row][column].set(
+                ylabel=f"(MAML − variant)/|MAML| of {label}",
+                title=f"H1, {objective}: {label} at matched F (> 0: flatter)",
+            )
+        _plot_trajectories(axes[row][-1], results, objective, arms)
     figure.tight_layout()
     return figure
 
 
+def _plot_trajectories(
+    axis: Axes, results: Results, objective: str, arms: dict[str, dict[int, Match]]
+) -> None:
+    for result in results:
+        if result["objective"] == objective and result["algorithm"] == REFERENCE:
+            measured = [s for s in result["snapshots"] if "largest_eigenvalue" in s]
+            losses = [s["meta_loss"] for s in measured]
+            axis.plot(losses, [s["largest_eigenvalue"] for s in measured], color="grey", lw=0.8)
+    for algorithm, by_seed in arms.items():
+        finals = [match.variant for match in by_seed.values()]
+        axis.scatter(
+            [s["meta_loss"] for s in finals],
+            [s["largest_eigenvalue"] for s in finals],
+            s=14,
+            label=algorithm.removeprefix("sharp-maml-"),
+        )
+    axis.set(xlabel="meta-loss F", ylabel="λ_max", title=f"{objective}: MAML runs (grey), variants")
+    axis.legend(fontsize=7)
+
+
+SINUSOID_ARMS = {
+    "smoke": SinusoidFlatnessArm(
+        iterations=20, snapshot_every=10, hidden=8, probe=FlatnessProbe(measure_tasks=5)
+    ),
+    "quick": SinusoidFlatnessArm(),
+    "paper": SinusoidFlatnessArm(
+        iterations=20000,
+        snapshot_every=1000,
+        outer_lr=1e-3,
+        probe=FlatnessProbe(
+            measure_tasks=100, sharpness_steps=100, lanczos_tolerance=1e-3, lanczos_steps=100
+        ),
+    ),
+}
+GLYPH_ARMS = {
+    "smoke": GlyphFlatnessArm(
+        replace(QUICK_SETUP, iterations=4, filters=2),
+        snapshot_every=2,
+        probe=FlatnessProbe(measure_tasks=2),
+    ),
+    "quick": GlyphFlatnessArm(replace(QUICK_SETUP, iterations=40)),
+    "paper": GlyphFlatnessArm(
+        PAPER_SETUP,
+        rho=PAPER_RHO,
+        inner_lr=PAPER_INNER_LR,
+        snapshot_every=3000,
+        probe=FlatnessProbe(
+            measure_tasks=32, sharpness_steps=100, lanczos_tolerance=1e-3, lanczos_steps=100
+        ),
+    ),
+}
+SEEDS = {"smoke": 2, "quick": 5, "paper": 5}
+
+
 def flatness_cells(scale: str) -> list[Cell]:
-    settings = {
-        "smoke": FlatnessConfig(iterations=30, snapshot_every=10, measure_tasks=10, hidden=10),
-        "quick": FlatnessConfig(),
-        "paper": FlatnessConfig(iterations=20000, snapshot_every=500),
-    }
-    seeds = {"smoke": 1, "quick": 3, "paper": 5}[scale]
-    return [Cell(settings[scale], seed) for seed in range(seeds)]
+    """One cell per (meta-loss, seed, arm): MAML and every variant."""
+    return [
+        Cell(replace(arms[scale], algorithm=algorithm), seed)
+        for arms in (SINUSOID_ARMS, GLYPH_ARMS)
+        for seed in range(SEEDS[scale])
+        for algorithm in (REFERENCE, *VARIANTS)
+    ]
 
 
 H1 = Claim(
     "H1",
     PAPER,
-    "Sharp-MAML reaches flatter meta-solutions than MAML: smaller largest (algebraic) Hessian "
-    "eigenvalue of the meta-loss and smaller SAM sharpness, at comparable training loss",
+    "Every Sharp-MAML variant reaches flatter meta-solutions than MAML: smaller largest "
+    "(algebraic) Hessian eigenvalue of the meta-loss and smaller SAM sharpness, at comparable "
+    "training loss (sinusoid and few-shot meta-losses)",
     flatness_cells,
     flatness_check,
     flatness_figure,

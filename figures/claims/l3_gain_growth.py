@@ -167,7 +167,8 @@ def growth_figure(results: Results) -> Figure:
         ylabel="E_NAL / E_MAML",
         title="finite m: closed form (lines), trained + simulated (95% CI)",
     )
-    lines.legend(fontsize=7)
+    if lines.get_legend_handles_labels()[0]:
+        lines.legend(fontsize=7)
     figure.tight_layout()
     return figure
 

@@ -1,343 +1,294 @@
-"""Claim L6: the task landscape decides MAML's gain over NAL for two-layer networks too.
+"""Claims L6 and L6i: the task landscape and MAML's gain over NAL for two-layer networks.
 
-Tasks are ``TeacherStudentTasks.easy_hard`` teachers f(x) = aᵀ relu(W x) with a
-shared hidden layer W (d = 8, h = 4): easy tasks take inputs at scale s_E = 1,
-hard tasks at s_H = 0.3 (loss curvature ∝ s², ratio 0.09, like ρ_H/ρ_E in
-L1–L5); their output weights scatter around centres a_E and a_H = a_E + D·u
-with E‖a − a_c‖² = R_c. The student has the teacher's shape (``MLP((8, 4, 1),
-bias=False)``) and every parameter adapts (MAML) with one gradient step of
-α = 0.4 ≈ 1/λ_max(∇²f_E) at the easy centre (the two-layer analogue of αρ_E = 1).
+Each cell (``figures.claims.l6_gain_experiment``) trains MAML and NAL on one
+teacher–student mixture from one start (``init``: the teachers' centre or a
+random initialisation) and reports the gain g = E_NAL / E_MAML after one
+adaptation step on held-out tasks. The unit of every check is the seed: the
+statistic is the log gain ℓ_s = ln g_s of seed s (a ratio's log, so that a
+gain of ×2 and one of ×½ are equally far from 1), and cells with the same
+seed share the teachers' centres, the start and the task streams, so they pair.
 
-Both learners start from the probability-weighted centre of the teachers
-plus N(0, σ²) noise (σ = 0.05, from the seed): the students begin in the
-teachers' basin, where the linear theory's picture holds locally. (From a
-random start the two also differ by which basin each one finds, a nonlinear
-effect that gives MAML large gains even without any hardness difference.)
-MAML and NAL train from the same start on the same task stream; both are then
-adapted by one step on K = 100 support points of the same held-out tasks.
+**L6**, the trend (Collins et al.: "similar behaviour for two-layer networks"):
+for each start, with Δ_s the seed-paired difference of ℓ,
 
-The measure is the gain E_NAL / E_MAML of post-adaptation query MSE
-(noise-free labels, so MSE is the excess risk), with a paired delta-method
-interval over test tasks (``analysis.statistics.paired_ratio``).
-Unlike the linear model, a two-layer MAML beats NAL even when every task is
-equally hard, and that gain also grows with D (MAML can shape its own
-local curvature); so every landscape cell at the smallest and largest D has a
-control cell with equal hardness (s_H = s_E). The check, per seed, with
-Bonferroni-widened 95% intervals and a signed sum of gains judged by √(Σ hᵢ²):
+- growth with D: ℓ(D_max, R_H) − ℓ(D_min, R_H) > 0 at every R_H;
+- packing: ℓ(D, R_H,min) − ℓ(D, R_H,max) > 0 at every D > 0.
 
-- growth with D: gain(D_max) − gain(D_min) > 0 for every R_H;
-- growth beyond the control: that growth exceeds the equal-hardness growth;
-- packing: gain(R_H small) − gain(R_H large) > 0 for every D > 0.
+It is judged by ``paired_verdict``: PASS if every difference's 95% t interval
+over seeds lies above 0, FAIL if one lies below 0, INCONCLUSIVE otherwise.
+Swapping MAML and NAL (``roles``) inverts every gain and must FAIL.
 
-PASS if every comparison is resolved in the claimed direction, FAIL if any is
-resolved against it, INCONCLUSIVE otherwise. Run with equal hardness in the
-landscape cells, the packing and beyond-control comparisons lose their sign.
+**L6i**, insight (i), "no gain without a hardness discrepancy": cells with
+equal hardness (s_H = s_E), at D_min and D_max (every D at paper scale), from
+both starts. For each (start, D) the mean of ℓ_s over seeds with its 95% t
+interval is
+
+- *above 1* when the interval lies above 0 (a resolved gain): FAIL;
+- *below 1* when it lies below 0 (MAML resolved worse than NAL, which it
+  should not be on its own objective): INCONCLUSIVE;
+- *too wide* when its half-width is ln 2 or more (it cannot tell ×1 from
+  ×2, so "≈ 1" would say nothing): INCONCLUSIVE;
+- *≈ 1* otherwise. PASS if every (start, D) is ≈ 1.
+
+Fed the hardness-discrepant cells instead, the same check sees gains well
+above 1 (the tests do this).
 
 Example:
-    >>> config = TwoLayerGainConfig(iterations=5, test_tasks=20, support_size=10)
-    >>> sorted(two_layer_gain_experiment(config, seed=0)["post_adaptation_mse"])
-    ['maml', 'nal']
+    >>> len(l6_cells("quick")), len(l6i_cells("quick"))
+    (40, 20)
+    >>> sorted({cell.config.mixture.scale_hard for cell in l6i_cells("quick")})
+    [1.0]
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from itertools import product
-from typing import Any
+from dataclasses import dataclass, replace
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
+from matplotlib.ticker import ScalarFormatter
 
-from algorithms import MLP, Params, make, mse, train
-from analysis.statistics import paired_ratio
-from figures.engine.claim import Cell, Claim, Results, Verdict
-from synthetic.teacher_student import TeacherStudentTasks
-from synthetic.validation import require_count, require_non_negative, require_positive
+from analysis.statistics import MeanInterval, mean_interval
+from figures.claims.l6_gain_experiment import INITS, TwoLayerGainConfig
+from figures.claims.seed_comparison import (
+    PairedComparison,
+    paired_differences,
+    paired_verdict,
+    plot_paired_differences,
+)
+from figures.engine.claim import Cell, Claim, Evidence, Results, Verdict
 
 PAPER = "Collins, Mokhtari, Shakkottai 2022 (arXiv 2010.14672)"
-TEST_SEED = 1_000_003
-ROLES = ("maml", "nal")
-ARMS = ("landscape", "control")
+WHAT = "log gain ln(E_NAL/E_MAML)"
+RESOLUTION = math.log(2.0)
+"""L6i's widest usable interval: a half-width of ln 2 cannot tell a gain of ×1 from ×2."""
+
+Line = tuple[str, float, float]
+"""The cells of one seed-level quantity: (start, distance D, hard radius R_H)."""
 
 
 @dataclass(frozen=True)
-class TeacherMixtureSpec:
-    """A JSON-able description of ``TeacherStudentTasks.easy_hard`` with a shared hidden layer."""
+class Scale:
+    """A scale's grid: distances D, hard radii R_H, seeds, training iterations, test tasks."""
 
-    input_dim: int = 8
-    hidden: int = 4
-    scale_easy: float = 1.0
-    scale_hard: float = 0.3
-    p_hard: float = 0.5
-    distance: float = 2.0
-    spread_easy: float = 0.1
-    spread_hard: float = 0.01
-    noise_std: float = 0.0
-    task_seed: int = 0
-
-    def __post_init__(self) -> None:
-        require_count("input_dim", self.input_dim)
-        require_count("hidden", self.hidden)
-        require_count("task_seed", self.task_seed, minimum=0)
-        require_positive("scale_easy", self.scale_easy)
-        require_positive("scale_hard", self.scale_hard)
-        require_non_negative("distance", self.distance)
-        require_non_negative("spread_easy", self.spread_easy)
-        require_non_negative("spread_hard", self.spread_hard)
-        require_non_negative("noise_std", self.noise_std)
-        if not 0.0 < self.p_hard < 1.0:
-            raise ValueError(f"p_hard must be in (0, 1), got {self.p_hard!r}")
-
-    def build(self) -> TeacherStudentTasks:
-        return TeacherStudentTasks.easy_hard(
-            self.input_dim,
-            self.hidden,
-            self.scale_easy,
-            self.scale_hard,
-            self.p_hard,
-            self.distance,
-            torch.Generator().manual_seed(self.task_seed),
-            self.spread_easy,
-            self.spread_hard,
-            self.noise_std,
-            shared_hidden=True,
-        )
+    distances: tuple[float, ...]
+    spreads: tuple[float, ...]
+    seeds: int
+    iterations: int
+    test_tasks: int
 
 
-@dataclass(frozen=True)
-class TwoLayerGainConfig:
-    """Train MAML and NAL on one teacher mixture; E_NAL/E_MAML after one adaptation step.
-
-    ``arm`` tells the check what the cell is: ``"landscape"`` cells carry the
-    claim; ``"control"`` cells repeat them with equal hardness (s_H = s_E).
-    """
-
-    mixture: TeacherMixtureSpec = field(default_factory=TeacherMixtureSpec)
-    inner_lr: float = 0.4
-    support_size: int = 100
-    query_size: int = 50
-    meta_batch: int = 32
-    iterations: int = 500
-    outer_lr: float = 1e-2
-    init_noise: float = 0.05
-    test_tasks: int = 12000
-    arm: str = "landscape"
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        if self.arm not in ARMS:
-            raise ValueError(f"arm must be one of {ARMS}, got {self.arm!r}")
-        for name in ("support_size", "query_size", "meta_batch", "iterations", "test_tasks"):
-            require_count(name, getattr(self, name))
-        require_positive("inner_lr", self.inner_lr)
-        require_positive("outer_lr", self.outer_lr)
-        require_non_negative("init_noise", self.init_noise)
-
-    def run(self, seed: int) -> dict[str, Any]:
-        return two_layer_gain_experiment(self, seed)
+SCALES = {
+    "smoke": Scale((0.0, 2.0), (0.01,), 2, 30, 200),
+    "quick": Scale((0.0, 2.0), (0.01, 0.3), 5, 250, 1000),
+    "paper": Scale((0.0, 0.5, 1.0, 2.0, 3.0), (0.01, 0.1, 0.3), 10, 3000, 20000),
+}
 
 
-def student_params(teacher: torch.Tensor, input_dim: int, hidden: int) -> Params:
-    """The teacher vector θ = (vec W, a) as ``MLP((d, h, 1), bias=False)`` leaf parameters."""
-    split = input_dim * hidden
-    return {
-        "layers.0.weight": teacher[:split].reshape(hidden, input_dim).clone().requires_grad_(),
-        "layers.1.weight": teacher[split:].reshape(1, hidden).clone().requires_grad_(),
-    }
+def gain_config(
+    scale: Scale, init: str, distance: float, spread: float, equal_hardness: bool = False
+) -> TwoLayerGainConfig:
+    base = TwoLayerGainConfig(init=init, iterations=scale.iterations, test_tasks=scale.test_tasks)
+    mixture = replace(base.mixture, distance=distance, spread_hard=spread)
+    if equal_hardness:
+        mixture = replace(mixture, scale_hard=mixture.scale_easy)
+    return replace(base, mixture=mixture)
 
 
-def two_layer_gain_experiment(config: TwoLayerGainConfig, seed: int) -> dict[str, Any]:
-    spec, device = config.mixture, config.device
-    tasks = spec.build()
-    model = MLP((spec.input_dim, spec.hidden, 1), bias=False).to(device)
-    noise = torch.randn(
-        tasks.num_params, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
-    )
-    start = (tasks.probabilities[:, None] * tasks.centres).sum(0) + config.init_noise * noise
-    sampler = tasks.sampler(config.support_size, config.query_size)
-    test = sampler.sample(config.test_tasks, torch.Generator(device).manual_seed(TEST_SEED))
-    hard = test.info["cluster"] == 1
-    losses, summary = {}, {}
-    for role in ROLES:
-        learner = make(role, model, mse, config.inner_lr)
-        params = student_params(start.float().to(device), spec.input_dim, spec.hidden)
-        train(
-            learner,
-            params,
-            sampler,
-            config.iterations,
-            torch.Generator(device).manual_seed(seed),
-            outer_lr=config.outer_lr,
-            progress=False,
-            meta_batch=config.meta_batch,
-        )
-        losses[role] = learner.evaluate(params, test, steps=(1,))[1].double().cpu()
-        summary[role] = {
-            "all": losses[role].mean().item(),
-            "hard": losses[role][hard.cpu()].mean().item(),
-            "easy": losses[role][~hard.cpu()].mean().item(),
-        }
-    return {
-        "arm": config.arm,
-        "distance": spec.distance,
-        "spread_hard": spec.spread_hard,
-        "scale_hard": spec.scale_hard,
-        "scale_easy": spec.scale_easy,
-        "seed": seed,
-        "gain": paired_ratio(losses["nal"], losses["maml"]),
-        "post_adaptation_mse": summary,
-    }
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A signed sum of gains with its half-width; ``direction`` +1, −1 or 0 (unresolved)."""
-
-    label: str
-    difference: float
-    half_width: float
-
-    @property
-    def direction(self) -> int:
-        if self.difference - self.half_width > 0:
-            return 1
-        if self.difference + self.half_width < 0:
-            return -1
-        return 0
-
-    def __str__(self) -> str:
-        return f"{self.label}: {self.difference:+.3f} ± {self.half_width:.3f}"
-
-
-Key = tuple[str, int, float, float]
-"""A cell: (arm, seed, distance D, hard radius R_H)."""
-
-
-def comparisons(results: Results) -> list[Comparison]:
-    """The claimed differences of gains, per seed (module doc), Bonferroni-widened."""
-    gains: dict[Key, dict] = {
-        (r["arm"], r["seed"], r["distance"], r["spread_hard"]): r["gain"] for r in results
-    }
-    plans: list[tuple[str, dict[Key, int]]] = []
-    for seed in sorted({key[1] for key in gains if key[0] == "landscape"}):
-        own = [key for key in gains if key[:2] == ("landscape", seed)]
-        distances, spreads = sorted({k[2] for k in own}), sorted({k[3] for k in own})
-        near, far = distances[0], distances[-1]
-        for spread in spreads if len(distances) > 1 else []:
-            growth = {("landscape", seed, far, spread): 1, ("landscape", seed, near, spread): -1}
-            plans.append((f"seed {seed}, R_H={spread}: D={far} vs {near}", growth))
-            control = {("control", *key[1:]): -sign for key, sign in growth.items()}
-            plans.append((f"seed {seed}, R_H={spread}: growth beyond control", growth | control))
-        for distance in [d for d in distances if d > 0] if len(spreads) > 1 else []:
-            tight = ("landscape", seed, distance, spreads[0])
-            packing = {tight: 1, ("landscape", seed, distance, spreads[-1]): -1}
-            plans.append((f"seed {seed}, D={distance}: R_H={spreads[0]} vs {spreads[-1]}", packing))
-    present = [(label, terms) for label, terms in plans if all(k in gains for k in terms)]
-    widen = stats.norm.ppf(1 - 0.025 / max(1, len(present))) / stats.norm.ppf(0.975)
+def l6_cells(scale: str) -> list[Cell]:
+    """Hardness-discrepant cells: every (start, R_H, D) of the scale's grid, every seed."""
+    grid = SCALES[scale]
     return [
-        Comparison(
-            label,
-            sum(sign * gains[key]["mean"] for key, sign in terms.items()),
-            widen * sum(gains[key]["half_width"] ** 2 for key in terms) ** 0.5,
-        )
-        for label, terms in present
+        Cell(gain_config(grid, init, distance, spread), seed)
+        for init in INITS
+        for spread in grid.spreads
+        for distance in grid.distances
+        for seed in range(grid.seeds)
     ]
 
 
-def landscape_check(results: Results) -> Verdict:
-    found = comparisons(results)
-    if not found:
-        return Verdict("INCONCLUSIVE", "the grid has no two distances or no two hard radii")
-    against = [c for c in found if c.direction < 0]
-    unresolved = [c for c in found if c.direction == 0]
-    listing = "; ".join(str(c) for c in found)
-    if against:
-        return Verdict("FAIL", f"gain resolved against the claim at {against[0].label} ({listing})")
-    if unresolved:
-        return Verdict("INCONCLUSIVE", f"{len(unresolved)} comparisons unresolved ({listing})")
-    return Verdict(
-        "PASS",
-        f"E_NAL/E_MAML grows with D, more than with equal hardness, and as R_H shrinks, in all "
-        f"{len(found)} comparisons ({listing})",
-    )
+def l6i_cells(scale: str) -> list[Cell]:
+    """Equal-hardness cells (s_H = s_E) at the tightest R_H: every (start, D), every seed."""
+    grid = SCALES[scale]
+    return [
+        Cell(gain_config(grid, init, distance, grid.spreads[0], equal_hardness=True), seed)
+        for init in INITS
+        for distance in grid.distances
+        for seed in range(grid.seeds)
+    ]
 
 
-def landscape_figure(results: Results) -> Figure:
-    figure, (gains, hard) = plt.subplots(1, 2, figsize=(11, 4))
-    lines: dict[tuple[str, float, int], list[dict]] = defaultdict(list)
+def log_gains(results: Results | list[dict]) -> dict[Line, dict[int, float]]:
+    """ℓ_s = ln(E_NAL/E_MAML) of every cell, grouped by (start, D, R_H), then by seed."""
+    gains: dict[Line, dict[int, float]] = defaultdict(dict)
     for result in results:
-        lines[(result["arm"], result["spread_hard"], result["seed"])].append(result)
-    for index, ((arm, spread, seed), cells) in enumerate(sorted(lines.items(), reverse=True)):
-        cells = sorted(cells, key=lambda c: c["distance"])
-        distances = [c["distance"] for c in cells]
-        colour, control = f"C{index}", arm == "control"
-        gains.errorbar(
-            distances,
-            [c["gain"]["mean"] for c in cells],
-            yerr=[c["gain"]["half_width"] for c in cells],
-            marker="s" if control else "o",
-            linestyle="--" if control else "-",
-            capsize=3,
-            color=colour,
-            label=f"{'s_H = s_E' if control else 's_H < s_E'}, R_H={spread}, seed {seed}",
+        line = (result["init"], result["distance"], result["spread_hard"])
+        gains[line][result["seed"]] = math.log(result["gain"]["mean"])
+    return dict(sorted(gains.items(), key=lambda item: (INITS.index(item[0][0]), *item[0][1:])))
+
+
+def trend_comparisons(results: Results | list[dict]) -> list[PairedComparison]:
+    """L6's claimed orderings (module doc) as (name, {seed: larger ℓ}, {seed: smaller ℓ})."""
+    gains = log_gains(results)
+    comparisons: list[PairedComparison] = []
+    for init in dict.fromkeys(line[0] for line in gains):
+        own = {line[1:]: values for line, values in gains.items() if line[0] == init}
+        distances, spreads = sorted({d for d, _ in own}), sorted({r for _, r in own})
+        near, far = distances[0], distances[-1]
+        for spread in spreads if len(distances) > 1 else []:
+            if (near, spread) in own and (far, spread) in own:
+                name = f"{init} start, R_H={spread:g}: D={far:g} vs {near:g}"
+                comparisons.append((name, own[(far, spread)], own[(near, spread)]))
+        tight, loose = spreads[0], spreads[-1]
+        for distance in [d for d in distances if d > 0] if len(spreads) > 1 else []:
+            if (distance, tight) in own and (distance, loose) in own:
+                name = f"{init} start, D={distance:g}: R_H={tight:g} vs {loose:g}"
+                comparisons.append((name, own[(distance, tight)], own[(distance, loose)]))
+    return comparisons
+
+
+def trend_check(results: Results | list[dict]) -> Verdict:
+    """L6: every seed-paired growth of ℓ with D and with packing resolved above 0 (module doc)."""
+    comparisons = trend_comparisons(results)
+    if not comparisons:
+        evidence = Evidence(f"seed-paired difference of {WHAT}", 0, "nothing: no comparison")
+        return Verdict(
+            "INCONCLUSIVE", "the grid has no two distances or no two hard radii", evidence
         )
-        if not control:
-            for role, style in zip(ROLES, ("-", "--")):
-                values = [c["post_adaptation_mse"][role]["hard"] for c in cells]
-                hard.plot(distances, values, linestyle=style, marker=".", color=colour)
-    gains.axhline(1.0, color="grey", linewidth=0.8)
-    gains.set(
-        xlabel="hard-centre distance D",
-        ylabel="E_NAL / E_MAML (95% CI over test tasks)",
-        title="L6: two-layer teacher–student gain",
+    verdict = paired_verdict(comparisons, WHAT)
+    claim = "gain grows with D at every R_H and as R_H shrinks at every D > 0, from each start; "
+    return Verdict(verdict.status, claim + verdict.reason, verdict.evidence)
+
+
+def unity_kind(interval: MeanInterval) -> str:
+    """Where a seed-level interval of ℓ lies against ℓ = 0 (a gain of 1), see the module doc."""
+    if math.isnan(interval.half_width):
+        return "one seed: no interval"
+    if interval.low > 0:
+        return "above 1"
+    if interval.high < 0:
+        return "below 1"
+    if interval.half_width >= RESOLUTION:
+        return "too wide to tell ×1 from ×2"
+    return "≈ 1"
+
+
+def equal_hardness_check(results: Results | list[dict]) -> Verdict:
+    """L6i: FAIL if a (start, D) gain is resolved above 1, PASS if every one is ≈ 1 (module doc)."""
+    hardness = {
+        (r["init"], r["distance"], r["spread_hard"]): r["scale_hard"] / r["scale_easy"]
+        for r in results
+    }
+    outcomes = []
+    for line, values in log_gains(results).items():
+        interval = mean_interval([values[seed] for seed in sorted(values)])
+        init, distance, spread = line
+        text = (
+            f"{init} start, D={distance:g}, R_H={spread:g}, s_H/s_E={hardness[line]:.3g}: gain "
+            f"×{math.exp(interval.mean):.3f} (95% seed interval ×{math.exp(interval.low):.3f}"
+            f"–×{math.exp(interval.high):.3f}, {interval.count} seeds)"
+        )
+        outcomes.append((unity_kind(interval), text, interval))
+    if not outcomes:
+        evidence = Evidence(WHAT, 0, "nothing: no cell")
+        return Verdict("INCONCLUSIVE", "no equal-hardness cell was run", evidence)
+    widths = [i.half_width for _, _, i in outcomes if not math.isnan(i.half_width)]
+    evidence = Evidence(
+        statistic=f"{WHAT} per (start, D), mean over seeds with 95% t interval",
+        seeds=min(interval.count for _, _, interval in outcomes),
+        resolvable=(
+            f"±{max(widths):.2g} in log gain (×{math.exp(max(widths)):.3g})"
+            if widths
+            else "nothing (fewer than 2 seeds)"
+        ),
     )
-    hard.set(
-        yscale="log",
-        xlabel="hard-centre distance D",
-        ylabel="hard tasks' post-adaptation MSE",
-        title="MAML (solid) vs NAL (dashed) on hard tasks",
-    )
-    gains.legend(fontsize=6)
+    kinds = {kind for kind, _, _ in outcomes}
+    reason = "equal hardness: " + "; ".join(f"{text} {kind}" for kind, text, _ in outcomes)
+    if "above 1" in kinds:
+        return Verdict(
+            "FAIL", reason + "; MAML gains over NAL without a hardness discrepancy", evidence
+        )
+    if kinds == {"≈ 1"}:
+        return Verdict("PASS", reason, evidence)
+    return Verdict("INCONCLUSIVE", reason, evidence)
+
+
+def plot_gain_curve(axis: Axes, curve: dict[float, dict[int, float]], label: str) -> None:
+    """Geometric-mean gain over seeds against D with its 95% seed interval, and every seed."""
+    distances = sorted(curve)
+    intervals = [mean_interval(list(curve[d].values())) for d in distances]
+    means = [math.exp(i.mean) for i in intervals]
+    widths = [0.0 if math.isnan(i.half_width) else i.half_width for i in intervals]
+    below = [m - math.exp(i.mean - w) for m, i, w in zip(means, intervals, widths)]
+    above = [math.exp(i.mean + w) - m for m, i, w in zip(means, intervals, widths)]
+    line = axis.errorbar(distances, means, yerr=[below, above], marker="o", capsize=3, label=label)
+    for distance in distances:
+        values = [math.exp(v) for v in curve[distance].values()]
+        axis.scatter([distance] * len(values), values, color=line[0].get_color(), s=8, alpha=0.5)
+
+
+def gain_panels(axes: list[Axes], results: Results | list[dict], title: str) -> None:
+    """One panel per start: the gain against D, one curve per R_H."""
+    curves: dict[str, dict[float, dict[float, dict[int, float]]]] = defaultdict(dict)
+    for (init, distance, spread), values in log_gains(results).items():
+        curves[init].setdefault(spread, {})[distance] = values
+    for axis, init in zip(axes, INITS):
+        for spread, curve in curves.get(init, {}).items():
+            plot_gain_curve(axis, curve, f"R_H={spread:g}")
+        axis.axhline(1.0, color="grey", linewidth=0.8)
+        axis.set(
+            yscale="log",
+            xlabel="hard-centre distance D",
+            ylabel="gain E_NAL / E_MAML (95% seed interval)",
+            title=f"{title}, {init} start",
+        )
+        axis.yaxis.set_major_formatter(ScalarFormatter())
+        axis.yaxis.set_minor_formatter(ScalarFormatter())
+        if init in curves:
+            axis.legend(fontsize=7)
+
+
+def trend_figure(results: Results) -> Figure:
+    figure, axes = plt.subplots(1, 3, figsize=(15, 5))
+    gain_panels(list(axes[:2]), results, "L6: s_H < s_E")
+    differences = {name: paired_differences(a, b) for name, a, b in trend_comparisons(results)}
+    plot_paired_differences(axes[2], differences)
+    axes[2].tick_params(axis="x", labelrotation=60, labelsize=7)
+    axes[2].set(ylabel=f"seed-paired Δ {WHAT}", title="L6: claimed growths (> 0)")
     figure.tight_layout()
     return figure
 
 
-GRID = {
-    "smoke": ((0.0, 2.0), (0.01,), 1, 30, 500),
-    "quick": ((0.0, 1.0, 2.0), (0.01, 0.3), 2, 500, 12000),
-    "paper": ((0.0, 0.5, 1.0, 2.0, 3.0), (0.01, 0.1, 0.3), 3, 3000, 20000),
-}
-"""(distances, hard radii, seeds, training iterations, test tasks) at each scale."""
-
-
-def l6_cells(scale: str) -> list[Cell]:
-    """The landscape grid, and its equal-hardness control at the smallest and largest D."""
-    distances, spreads, seeds, iterations, test_tasks = GRID[scale]
-    base = TwoLayerGainConfig(iterations=iterations, test_tasks=test_tasks)
-    landscape = [
-        replace(base, mixture=replace(base.mixture, distance=d, spread_hard=r))
-        for r, d in product(spreads, distances)
-    ]
-    control = [
-        replace(c, arm="control", mixture=replace(c.mixture, scale_hard=c.mixture.scale_easy))
-        for c in landscape
-        if c.mixture.distance in (distances[0], distances[-1])
-    ]
-    return [Cell(config, seed) for config in landscape + control for seed in range(seeds)]
+def equal_hardness_figure(results: Results) -> Figure:
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    gain_panels(list(axes), results, "L6i: s_H = s_E")
+    figure.tight_layout()
+    return figure
 
 
 L6 = Claim(
     "L6",
     PAPER,
     "Two-layer networks (teacher–student): MAML's gain over NAL grows with the hard-centre "
-    "distance D and as the hard tasks are packed more tightly (R_H shrinks)",
+    "distance D and as the hard tasks are packed more tightly (R_H shrinks), from the teachers' "
+    "centre and from a random initialisation",
     l6_cells,
-    landscape_check,
-    landscape_figure,
+    trend_check,
+    trend_figure,
+)
+
+L6i = Claim(
+    "L6i",
+    PAPER,
+    "Two-layer networks (teacher–student), insight (i): without a hardness discrepancy "
+    "(s_H = s_E) MAML gains nothing over NAL, E_NAL/E_MAML ≈ 1 at every D, from either start",
+    l6i_cells,
+    equal_hardness_check,
+    equal_hardness_figure,
 )

@@ -1,188 +1,232 @@
-"""Claim S2: Sign-MAML costs about as much as FO-MAML, far less than MAML, at no loss of accuracy.
+"""Claim S2: Sign-MAML costs what FO-MAML costs, far less than MAML, and outperforms FO-MAML.
 
 Fan, Ram, Liu (arXiv 2109.07497). Sign-MAML's inner step is
 θ' = θ − α sign(∇L_support(θ)); sign has derivative 0, so its exact
-meta-gradient is ∇L_query(θ'), FO-MAML's formula (claim S1, tested in
-``tests/test_sign_maml.py``), and it needs no second-order pass. MAML,
-FO-MAML and Sign-MAML (with its own, much smaller step size: a sign step
-moves every weight by α) are meta-trained on the same tasks and evaluated
-by the same protocol on held-out classes.
+meta-gradient is ∇L_query(θ'), FO-MAML's formula (claim S1), and it needs
+no second-order pass. The official settings: 5-way 1-shot, 1 query per
+class, meta-batch 8, Adam 1e-3, 5 inner steps in training and 10 at test,
+each method its own α (``s2_step_sizes``).
 
-Cost is the seconds of one outer step in interleaved timing rounds
-(``figures.engine.timing``), so machine load hits all three alike; Sign-MAML's cost
-relative to FO-MAML's and to MAML's is a ratio of paired means with a 95%
-interval (``analysis.statistics.paired_ratio``).
+Two parts, both required:
 
-The check: Sign-MAML's cost ≤ 1.25 × FO-MAML's and ≤ 0.8 × MAML's (each
-ratio's whole interval), and its accuracy is not clearly below FO-MAML's
-(its 95% interval reaches FO-MAML's). An interval wholly above a bound, or
-accuracy clearly below, FAILS; an interval across a bound is INCONCLUSIVE.
-It fails with FO-MAML's large step size for Sign-MAML (accuracy collapses),
-or with MAML timed in Sign-MAML's place.
+- cost (``s2_cost``): counted FLOPs of one meta-iteration of each method
+  against the relations the algorithms' structure implies: FO-MAML's count
+  is S support gradients plus one query gradient, Sign-MAML's equals it, and
+  MAML's exceeds it by at least S support gradients (so MAML costs
+  ≥ 1 + S/(S+1) = ×1.83 Sign-MAML's at S = 5). Deterministic: PASS or FAIL.
+- accuracy (``s2_accuracy``): Sign-MAML − FO-MAML meta-test accuracy on
+  classes disjoint from meta-train, seed-paired (same initial weights, task
+  stream and test tasks per seed), ≥ 5 seeds: PASS when the 95% interval of
+  the paired differences is above 0, FAIL below, INCONCLUSIVE across.
+
+The verdict FAILS if a part fails, PASSES if both pass, else is
+INCONCLUSIVE. MAML is trained and tested in the same cells; its accuracy,
+the measured seconds per outer step and the published numbers (Fan et al.'s
+mini-ImageNet run) are shown beside and never decide.
 
 Example:
-    >>> setup = FewShotSetup(filters=4, iterations=2, test_tasks=10, eval_steps=(1,))
-    >>> result = sign_maml_experiment(SignMamlConfig(setup=setup, timing_rounds=2), seed=0)
-    >>> sorted(result["algorithms"])
-    ['fo-maml', 'maml', 'sign-maml']
+    >>> cells = sign_maml_cells("quick")
+    >>> type(cells[0].config).__name__, [cell.seed for cell in cells[1:]]
+    ('CostConfig', [0, 1, 2, 3, 4])
+    >>> sign_maml_cells("paper")[1].config.methods
+    (('maml', 'maml', 0.14), ('fo-maml', 'fo-maml', 0.1), ('sign-maml', 'sign-maml', 0.0035))
 """
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from algorithms import MetaLearner, Params
-from analysis.statistics import mean_interval, paired_ratio
-from figures.claims.fewshot import SCALED_SETUPS, FewShotSetup
-from figures.engine.claim import Cell, Claim, Results, Verdict
-from figures.engine.timing import interleaved_rounds
-from synthetic import TaskBatch
-from synthetic.validation import require_count
+from analysis.statistics import mean_interval
+from figures.claims.fewshot import FewShotSetup
+from figures.claims.s2_accuracy import AccuracyConfig, accuracy_verdict, per_seed
+from figures.claims.s2_cost import ROLES, CostConfig, cost_verdict, maml_lower_bound
+from figures.claims.s2_step_sizes import OFFICIAL, QUICK_MULTIPLIERS, chosen_methods
+from figures.claims.seed_comparison import paired_differences, plot_paired_differences
+from figures.engine.claim import Cell, Claim, Evidence, Results, Verdict
 
-COST_OF_FO = 1.25
-"""Sign-MAML may cost at most this multiple of FO-MAML per outer step."""
-COST_OF_MAML = 0.8
-"""… and at most this fraction of MAML's."""
-COST_BOUNDS = (("fo-maml", "FO-MAML", COST_OF_FO), ("maml", "MAML", COST_OF_MAML))
+PUBLISHED = {"maml": (0.5160, 0.326), "fo-maml": (0.4634, 0.116), "sign-maml": (0.4650, 0.123)}
+"""Fan et al.'s run (mini-ImageNet 5-way 1-shot, 1000 test tasks): accuracy, seconds/iteration."""
 
-
-@dataclass(frozen=True)
-class SignMamlConfig:
-    """Roles (maml, fo-maml, sign-maml) → (algorithm, inner step size)."""
-
-    setup: FewShotSetup = field(default_factory=FewShotSetup)
-    roles: tuple[tuple[str, str, float], ...] = (
-        ("maml", "maml", 0.4),
-        ("fo-maml", "fo-maml", 0.4),
-        ("sign-maml", "sign-maml", 0.01),
-    )
-    timing_rounds: int = 20
-    omniglot: str | None = None
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        require_count("timing_rounds", self.timing_rounds, minimum=2)
-
-    def run(self, seed: int) -> dict[str, Any]:
-        return sign_maml_experiment(self, seed)
-
-
-def sign_maml_experiment(config: SignMamlConfig, seed: int) -> dict:
-    setup = config.setup.at(config.device, config.omniglot)
-    splits = setup.splits()
-    train_tasks, test_tasks = setup.tasks(splits.train), setup.tasks(splits.test)
-    fixed = train_tasks.sample(setup.meta_batch, torch.Generator(config.device).manual_seed(seed))
-    steps, algorithms = {}, {}
-    for role, algorithm, inner_lr in config.roles:
-        learner, params, train_seconds = setup.trained(algorithm, inner_lr, train_tasks, seed)
-        report = setup.accuracy(learner, params, test_tasks, seed)
-        algorithms[role] = {
-            "algorithm": algorithm,
-            "inner_lr": inner_lr,
-            "train_seconds_per_iteration": train_seconds,
-            "accuracy": {str(k): mean_interval(report[k]).as_dict() for k in setup.eval_steps},
-        }
-        steps[role] = partial(_outer_step, learner, params, fixed)
-    rounds = interleaved_rounds(steps, config.timing_rounds, config.device)
-    for role, values in rounds.items():
-        algorithms[role]["seconds_per_iteration"] = statistics.median(values)
-    sign = torch.tensor(rounds["sign-maml"], dtype=torch.float64)
-    cost_ratio = {
-        role: paired_ratio(sign, torch.tensor(rounds[role], dtype=torch.float64))
-        for role in ("fo-maml", "maml")
-    }
-    return {
-        "eval_step": str(max(setup.eval_steps)),
-        "algorithms": algorithms,
-        "sign_maml_cost_ratio": cost_ratio,
-    }
+QUICK_SETUP = FewShotSetup(
+    queries=1,
+    filters=8,
+    meta_batch=4,
+    iterations=100,
+    test_tasks=200,
+    eval_steps=(10,),
+    inner_steps=5,
+    glyph_alphabets=8,
+    glyph_characters=8,
+    glyph_drawings=10,
+    image_size=14,
+    blocks=2,
+)
+"""5-way 1-shot glyph tasks, 1 query per class, 5 inner steps in training and 10 at test, a
+2-block 8-filter conv net on 14-pixel images: the official protocol, shrunk to fit the CPU."""
+PAPER_SETUP = FewShotSetup(
+    queries=1,
+    filters=32,
+    meta_batch=8,
+    iterations=60000,
+    test_tasks=1000,
+    eval_steps=(10,),
+    inner_steps=5,
+)
+"""The official code's protocol (REFERENCE.md §3): 4-conv 32 filters, meta-batch 8, Adam 1e-3,
+5 inner steps in training and 10 at test, 1 query per class, 1000 test tasks, 60k iterations."""
 
 
-def _outer_step(learner: MetaLearner, params: Params, batch: TaskBatch) -> None:
-    torch.autograd.grad(learner.meta_loss(params, batch), list(params.values()))
+class Run(NamedTuple):
+    """What a scale runs: the set-up, each method's α multiplier, the seeds, the timing rounds."""
+
+    setup: FewShotSetup
+    multipliers: dict[str, float]
+    seeds: int
+    timing_rounds: int
+
+
+RUNS = {
+    "smoke": Run(replace(QUICK_SETUP, iterations=20, test_tasks=50), QUICK_MULTIPLIERS, 2, 1),
+    "quick": Run(QUICK_SETUP, QUICK_MULTIPLIERS, 5, 5),
+    "paper": Run(PAPER_SETUP, dict.fromkeys(OFFICIAL, 1.0), 5, 20),
+}
+
+
+def sign_maml_cells(scale: str) -> list[Cell]:
+    """One cost cell (deterministic counts) and one accuracy cell per seed."""
+    run = RUNS[scale]
+    methods = chosen_methods(run.multipliers)
+    return [Cell(CostConfig(run.setup, methods, run.timing_rounds), 0)] + [
+        Cell(AccuracyConfig(run.setup, methods), seed) for seed in range(run.seeds)
+    ]
 
 
 def sign_maml_check(results: Results) -> Verdict:
-    problems, unresolved, lines = [], [], []
-    for result in results:
-        numbers = result["algorithms"]
-        accuracy = {role: numbers[role]["accuracy"][result["eval_step"]] for role in numbers}
-        ratio = result["sign_maml_cost_ratio"]
-        lines.append(
-            f"cost ×{_ratio_text(ratio['fo-maml'])} of FO-MAML, ×{_ratio_text(ratio['maml'])} of "
-            "MAML; accuracy "
-            + ", ".join(f"{r} {a['mean']:.3f} ± {a['half_width']:.3f}" for r, a in accuracy.items())
-        )
-        for role, name, bound in COST_BOUNDS:
-            mean, half_width, text = (
-                ratio[role]["mean"],
-                ratio[role]["half_width"],
-                _ratio_text(ratio[role]),
-            )
-            if mean - half_width > bound:
-                problems.append(f"Sign-MAML costs ×{text} of {name} (> {bound})")
-            elif mean + half_width > bound:
-                unresolved.append(f"cost ×{text} of {name} reaches {bound}")
-        sign, fo = accuracy["sign-maml"], accuracy["fo-maml"]
-        if sign["mean"] + sign["half_width"] < fo["mean"] - fo["half_width"]:
-            problems.append(
-                f"Sign-MAML's accuracy {sign['mean']:.3f} is clearly below "
-                f"FO-MAML's {fo['mean']:.3f}"
-            )
-    if problems:
-        return Verdict("FAIL", "; ".join(problems))
-    if unresolved:
-        return Verdict("INCONCLUSIVE", "; ".join(lines + unresolved))
-    return Verdict("PASS", "; ".join(lines))
+    """The cost part and the accuracy part; the measured and published numbers beside."""
+    (cost_result,) = results.of(CostConfig)
+    cost, accuracy = cost_verdict(cost_result), accuracy_verdict(results.of(AccuracyConfig))
+    statuses = {cost.status, accuracy.status}
+    status = "FAIL" if "FAIL" in statuses else "PASS" if statuses == {"PASS"} else "INCONCLUSIVE"
+    reason = (
+        f"cost {cost.status} ({cost.reason}); accuracy {accuracy.status} ({accuracy.reason}); "
+        f"beside, not deciding: {_beside(cost_result)}"
+    )
+    evidence = Evidence(
+        statistic=f"cost: {cost.evidence.statistic}; accuracy: {accuracy.evidence.statistic}",
+        seeds=accuracy.evidence.seeds,
+        resolvable=f"cost: {cost.evidence.resolvable}; accuracy: "
+        f"{accuracy.evidence.resolvable} (fraction of queries correct)",
+    )
+    return Verdict(status, reason, evidence)
 
 
-def _ratio_text(ratio: dict) -> str:
-    return f"{ratio['mean']:.2f} ± {ratio['half_width']:.2f}"
+def _beside(cost_result: dict[str, Any]) -> str:
+    """Measured seconds per outer step and the published accuracy and seconds, as text."""
+    measured = {role: cost_result["roles"][role]["seconds_per_iteration"] for role in ROLES}
+    published = PUBLISHED["maml"][1] / PUBLISHED["sign-maml"][1]
+    return (
+        "measured "
+        + ", ".join(f"{role} {1e3 * measured[role]:.1f} ms" for role in ROLES)
+        + f" per outer step (MAML/Sign-MAML ×{measured['maml'] / measured['sign-maml']:.2f}); "
+        "published "
+        + ", ".join(f"{role} {PUBLISHED[role][0]:.2%} {PUBLISHED[role][1]} s" for role in ROLES)
+        + f" per iteration (×{published:.2f})"
+    )
 
 
 def sign_maml_figure(results: Results) -> Figure:
-    """The accuracy / time trade-off of the three algorithms."""
-    figure, axis = plt.subplots(figsize=(5.5, 3.8))
-    for result in results:
-        for role, numbers in result["algorithms"].items():
-            accuracy = numbers["accuracy"][result["eval_step"]]
-            axis.errorbar(
-                1e3 * numbers["seconds_per_iteration"],
-                accuracy["mean"],
-                yerr=accuracy["half_width"],
-                marker="o",
-                capsize=3,
-                label=f"{role} (α={numbers['inner_lr']:g})",
+    """Cost relative to FO-MAML (counted, measured, published), accuracy against counted cost
+    (this suite, published) and the seed-paired accuracy differences."""
+    (cost_result,) = results.of(CostConfig)
+    accuracy_results = results.of(AccuracyConfig)
+    figure, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    _plot_cost(axes[0, 0], cost_result)
+    _plot_tradeoff(axes[0, 1], cost_result, accuracy_results)
+    _plot_published(axes[1, 0])
+    plot_paired_differences(
+        axes[1, 1],
+        {
+            "Sign-MAML − FO-MAML": paired_differences(
+                per_seed(accuracy_results, "sign-maml"), per_seed(accuracy_results, "fo-maml")
             )
-    axis.set(
-        xlabel="milliseconds per outer step",
-        ylabel="meta-test accuracy (95% CI)",
-        title="S2: accuracy vs cost, held-out classes",
+        },
     )
-    axis.legend(fontsize=7)
+    axes[1, 1].set(ylabel="meta-test accuracy difference", title="seed-paired differences (95%)")
+    figure.suptitle("S2: Sign-MAML vs FO-MAML vs MAML, held-out classes")
     figure.tight_layout()
     return figure
 
 
-def sign_maml_cells(scale: str) -> list[Cell]:
-    return [Cell(SignMamlConfig(setup=SCALED_SETUPS[scale]), 0)]
+def _plot_cost(axis: Axes, cost_result: dict[str, Any]) -> None:
+    roles = cost_result["roles"]
+    relative = {
+        "counted FLOPs": {r: roles[r]["flops_per_task"] for r in ROLES},
+        "measured seconds": {r: roles[r]["seconds_per_iteration"] for r in ROLES},
+        "published seconds": {r: PUBLISHED[r][1] for r in ROLES},
+    }
+    width = 0.8 / len(relative)
+    for index, (label, values) in enumerate(relative.items()):
+        heights = [values[r] / values["fo-maml"] for r in ROLES]
+        axis.bar([i + index * width for i in range(len(ROLES))], heights, width, label=label)
+    axis.axhline(
+        maml_lower_bound(cost_result) / roles["fo-maml"]["flops_per_task"],
+        color="black",
+        linestyle="--",
+        linewidth=0.8,
+        label="MAML's lower bound (FLOPs)",
+    )
+    axis.set_xticks([i + width for i in range(len(ROLES))], list(ROLES))
+    axis.set(ylabel="cost / FO-MAML's", title="cost per meta-iteration")
+    axis.legend(fontsize=7)
+
+
+def _plot_tradeoff(axis: Axes, cost_result: dict[str, Any], accuracy_results: list[dict]) -> None:
+    for role in ROLES:
+        if role not in accuracy_results[0]["roles"]:
+            continue
+        interval = mean_interval(list(per_seed(accuracy_results, role).values()))
+        flops = cost_result["roles"][role]["flops_per_task"] * cost_result["meta_batch"]
+        alpha = accuracy_results[0]["roles"][role]["inner_lr"]
+        axis.errorbar(
+            flops / 1e9,
+            interval.mean,
+            yerr=interval.half_width,
+            marker="o",
+            capsize=3,
+            label=f"{role} (α={alpha:g})",
+        )
+    axis.set(
+        xlabel="counted GFLOPs per meta-iteration",
+        ylabel="meta-test accuracy (mean over seeds, 95%)",
+        title="this suite",
+    )
+    axis.legend(fontsize=7)
+
+
+def _plot_published(axis: Axes) -> None:
+    for role, (accuracy, seconds) in PUBLISHED.items():
+        axis.scatter(seconds, accuracy, label=f"{role} (α={OFFICIAL[role]:g})")
+    axis.set(
+        xlabel="seconds per iteration",
+        ylabel="meta-test accuracy",
+        title="published (Fan et al., mini-ImageNet 5-way 1-shot)",
+    )
+    axis.legend(fontsize=7)
 
 
 S2 = Claim(
     "S2",
     "Fan, Ram, Liu 2021, Sign-MAML (arXiv 2109.07497)",
-    "Sign-MAML's cost per iteration ≈ FO-MAML's ≪ MAML's, with accuracy ≥ FO-MAML's within "
-    "the intervals",
+    "Sign-MAML's cost per iteration ≈ FO-MAML's ≪ MAML's (counted FLOPs), and Sign-MAML "
+    "outperforms FO-MAML in meta-test accuracy (seed-paired)",
     sign_maml_cells,
     sign_maml_check,
     sign_maml_figure,

@@ -8,26 +8,13 @@ lies below 0, and is INCONCLUSIVE otherwise; the rule is symmetric, and the
 smallest effect it resolves is the interval half-width, which the verdict's
 evidence states.
 
-Unpaired (the functions below ``paired_verdict``):
-
-The unit is the seed: each side of a claim "a ≥ b" is the mean over seeds of
-one number per seed, with its 95% Student-t interval [low, high]. The claim
-is *above* when low_a > high_b, *below* when high_a < low_b, and *overlap*
-otherwise (always, with one seed: no interval). A list of claimed orderings
-PASSES when every one is above, FAILS when any one is below, and is
-INCONCLUSIVE otherwise: overlapping intervals never PASS. The picture
-(``plot_seed_intervals``) shows each role's mean with its interval and every
-seed's value beside it.
+Pictures: ``plot_paired_differences`` shows each comparison's mean paired
+difference with its interval, every seed and 0; ``plot_seed_intervals``
+shows each role's own mean over seeds with its interval, every seed beside it.
 
 Example:
     >>> paired_verdict([("a vs b", {0: 0.62, 1: 0.71, 2: 0.56}, {0: 0.60, 1: 0.68, 2: 0.54})],
     ...                "accuracy").status
-    'PASS'
-    >>> from analysis.statistics import mean_interval
-    >>> better, worse = mean_interval([0.60, 0.61, 0.62]), mean_interval([0.50, 0.51, 0.52])
-    >>> interval_comparison(better, worse)[0], interval_comparison(worse, better)[0]
-    ('above', 'below')
-    >>> comparison_verdict([("a vs b", better, worse)], "accuracy").status
     'PASS'
 """
 
@@ -38,7 +25,7 @@ from collections.abc import Mapping
 
 from matplotlib.axes import Axes
 
-from analysis.statistics import MeanInterval, mean_interval
+from analysis.statistics import mean_interval
 from figures.engine.claim import Evidence, Verdict
 
 PairedComparison = tuple[str, Mapping[int, float], Mapping[int, float]]
@@ -96,30 +83,6 @@ def plot_paired_differences(axis: Axes, differences: dict[str, list[float]]) -> 
         axis.scatter([index] * len(values), values, color="grey", s=10, zorder=3)
     axis.axhline(0.0, color="black", linewidth=0.8)
     axis.set_xticks(range(len(differences)), list(differences))
-
-
-def interval_comparison(better: MeanInterval, worse: MeanInterval) -> tuple[str, str]:
-    """("above" | "below" | "overlap", text) for the claim ``better`` ≥ ``worse``."""
-    text = f"{better} vs {worse}"
-    if math.isnan(better.half_width) or math.isnan(worse.half_width):
-        return "overlap", text + " (one seed: no interval)"
-    if better.low > worse.high:
-        return "above", text
-    if better.high < worse.low:
-        return "below", text
-    return "overlap", text
-
-
-def comparison_verdict(pairs: list[tuple[str, MeanInterval, MeanInterval]], what: str) -> Verdict:
-    """PASS if every claimed ordering is separated the right way; FAIL if one is reversed."""
-    outcomes = [(name, *interval_comparison(a, b)) for name, a, b in pairs]
-    reason = f"{what}: " + "; ".join(f"{name} {text} ({kind})" for name, kind, text in outcomes)
-    kinds = {kind for _, kind, _ in outcomes}
-    if "below" in kinds:
-        return Verdict("FAIL", reason)
-    if kinds == {"above"}:
-        return Verdict("PASS", reason)
-    return Verdict("INCONCLUSIVE", reason + "; overlapping intervals")
 
 
 def plot_seed_intervals(axis: Axes, per_seed: dict[str, list[float]]) -> None:

@@ -1,4 +1,5 @@
-"""What the Sharp-MAML claims H1–H3 share: the paper, its four variants, the algorithm check.
+"""What the Sharp-MAML claims H1–H3 share: the paper, its four variants, the algorithm check,
+and the few-shot set-ups of H1 and H2 (quick, and the official code's protocol for paper).
 
 Sharp-MAML (Abbas et al. 2022) puts sharpness-aware (SAM) steps of radius ρ
 into MAML: the gradient of a loss L is taken at θ + ρ ∇L(θ)/‖∇L(θ)‖ instead
@@ -17,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+from figures.claims.fewshot import FewShotSetup
+
 PAPER = "Abbas, Xiao, Chen, Chen, Chen 2022 (Sharp-MAML, ICML, arXiv 2206.03996)"
 VARIANTS = ("sharp-maml-low", "sharp-maml-up", "sharp-maml-both", "sharp-maml-efficient")
 
@@ -25,3 +28,39 @@ def require_algorithms(name: str, algorithms: tuple[str, ...], allowed: tuple[st
     """Refuse an empty ``algorithms`` or one naming an algorithm outside ``allowed``."""
     if not algorithms or any(a not in allowed for a in algorithms):
         raise ValueError(f"{name} must be a non-empty tuple from {allowed}, got {algorithms!r}")
+
+
+QUICK_SETUP = FewShotSetup(
+    queries=3,
+    filters=8,
+    meta_batch=4,
+    iterations=80,
+    test_tasks=100,
+    eval_steps=(1,),
+    glyph_alphabets=8,
+    glyph_characters=8,
+    glyph_drawings=10,
+    image_size=14,
+    blocks=2,
+)
+"""The few-shot glyph set-up of H1 and H2 at the quick scale: 8 alphabets (5 meta-trained,
+2 meta-tested), 14-pixel images and a 2-block conv net, so that every arm of 5 seeds fits."""
+
+PAPER_SETUP = FewShotSetup(
+    queries=15,
+    filters=64,
+    meta_batch=4,
+    iterations=60000,
+    test_tasks=600,
+    eval_steps=(5,),
+    inner_steps=5,
+    glyph_alphabets=20,
+    glyph_characters=15,
+    glyph_drawings=20,
+)
+"""The official Sharp-MAML code's protocol (REFERENCE.md §4): 4-conv 64 channels with batch
+statistics, Adam 1e-3, 5 inner steps, meta-batch 4, 15 queries per class; 28-pixel images,
+60000 iterations (MAML's Omniglot length, §6: the Sharp-MAML code's is not stated)."""
+PAPER_RHO = 0.0005
+PAPER_INNER_LR = 0.1
+"""The official code's ρ (Mini-ImageNet 5-way 1-shot) and inner step size."""

@@ -1,75 +1,161 @@
-"""Claim S2: the check's outcomes; flips with FO-MAML's step size or MAML in its place."""
+"""Claim S2: each part flips with a wrong variant through the claim's own check.
+
+Cost: MAML in Sign-MAML's role, or FO-MAML in MAML's, breaks a counted-FLOPs relation
+(real counts on a tiny net). Accuracy: a degraded Sign-MAML (a sign step of α = 1)
+turns the seed-paired comparison from unresolved to below 0 (real tiny runs). Timing never
+decides. The cells of every scale construct, paper cells on the official protocol.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
+import torch
 
-from figures.claims.s2_sign_maml import SignMamlConfig, sign_maml_check, sign_maml_experiment
-from tests.figures.claims.fewshot_cases import SMALL, run
+from figures.claims.fewshot import FewShotSetup
+from figures.claims.s2_accuracy import AccuracyConfig
+from figures.claims.s2_cost import CostConfig, cost_verdict
+from figures.claims.s2_sign_maml import RUNS, sign_maml_cells, sign_maml_check, sign_maml_figure
+from figures.claims.s2_step_sizes import OFFICIAL, chosen_methods
+from figures.engine.claim import Cell, Results
+from figures.engine.executors import CELL_THREADS
+
+TINY = FewShotSetup(
+    queries=1,
+    filters=4,
+    meta_batch=2,
+    iterations=30,
+    test_tasks=50,
+    eval_steps=(10,),
+    inner_steps=5,
+    glyph_alphabets=8,
+    glyph_characters=6,
+    glyph_drawings=4,
+    image_size=14,
+    blocks=2,
+)
+RIGHT = chosen_methods(dict.fromkeys(OFFICIAL, 1.0))
+SEEDS = (0, 1, 2)
 
 
-def s2_result(sign_cost: float, sign_accuracy: float, cost_half_width: float = 0.02) -> dict:
-    """MAML costs 1.0 and FO-MAML 0.5 seconds per step; Sign-MAML ``sign_cost``."""
+def played_by(methods: tuple, role: str, algorithm: str) -> tuple:
+    """``methods`` with ``role`` played by ``algorithm``."""
+    return tuple((r, algorithm if r == role else g, a) for r, g, a in methods)
 
-    def numbers(cost: float, accuracy: float) -> dict:
-        return {
-            "seconds_per_iteration": cost,
-            "inner_lr": 0.1,
-            "accuracy": {"5": {"mean": accuracy, "half_width": 0.01}},
+
+@pytest.fixture(autouse=True, scope="module")
+def cell_threads():
+    """Cells run on ``CELL_THREADS`` torch threads in the runner; so do they here."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(CELL_THREADS)
+    yield
+    torch.set_num_threads(threads)
+
+
+def reported(config, seeds: tuple[int, ...] = (0,)) -> list[dict]:
+    """The cells' results as the check sees them (run here, JSON round trip)."""
+    return Results.computed([Cell(config, seed) for seed in seeds])[:]
+
+
+@pytest.fixture(scope="module")
+def tiny_cost() -> dict:
+    """Real counts and timings of the three methods on the tiny net."""
+    return reported(CostConfig(TINY, RIGHT, timing_rounds=1))[0]
+
+
+def accuracy_results(sign_offset: float) -> list[dict]:
+    """Accuracy cells where Sign-MAML beats FO-MAML by ``sign_offset`` ± 0.01 per seed."""
+    return [
+        {
+            "seed": seed,
+            "eval_step": 10,
+            "roles": {
+                "fo-maml": {"accuracy": 0.80 + 0.02 * seed, "inner_lr": 0.1},
+                "sign-maml": {
+                    "accuracy": 0.80 + 0.02 * seed + sign_offset + 0.01 * (-1) ** seed,
+                    "inner_lr": 0.0035,
+                },
+            },
         }
+        for seed in range(5)
+    ]
 
-    def ratio(denominator: float) -> dict:
-        return {"mean": sign_cost / denominator, "half_width": cost_half_width, "level": 0.95}
 
-    return {
-        "eval_step": "5",
-        "algorithms": {
-            "maml": numbers(1.0, 0.95),
-            "fo-maml": numbers(0.5, 0.90),
-            "sign-maml": numbers(sign_cost, sign_accuracy),
-        },
-        "sign_maml_cost_ratio": {"fo-maml": ratio(0.5), "maml": ratio(1.0)},
+def claim_results(cost: dict, accuracy: list[dict]) -> Results:
+    return Results([(CostConfig, cost)] + [(AccuracyConfig, result) for result in accuracy])
+
+
+def test_right_methods_pass_both_parts_and_carry_evidence(tiny_cost):
+    verdict = sign_maml_check(claim_results(tiny_cost, accuracy_results(0.05)))
+    assert verdict.status == "PASS", verdict.reason
+    assert verdict.evidence.seeds == 5 and "exact" in verdict.evidence.resolvable
+    assert "published" in verdict.reason and "measured" in verdict.reason
+    sign_maml_figure(claim_results(tiny_cost, accuracy_results(0.05)))
+
+
+@pytest.mark.parametrize(
+    ("role", "algorithm", "broken"),
+    [
+        ("sign-maml", "maml", "FLOPs_sign = FLOPs_FO"),
+        ("maml", "fo-maml", "FLOPs_MAML ≥ FLOPs_FO + S·G_s"),
+        ("fo-maml", "maml", "FLOPs_FO = S·G_s + G_q"),
+    ],
+)
+def test_a_wrong_algorithm_in_a_role_flips_the_cost_part(tiny_cost, role, algorithm, broken):
+    (wrong,) = reported(CostConfig(TINY, played_by(RIGHT, role, algorithm), timing_rounds=1))
+    verdict = sign_maml_check(claim_results(wrong, accuracy_results(0.05)))
+    assert verdict.status == "FAIL"
+    assert f"{broken}: " in verdict.reason and "BROKEN" in verdict.reason
+    assert cost_verdict(tiny_cost).status == "PASS"
+
+
+def test_timing_never_decides(tiny_cost):
+    """Sign-MAML timed slower than MAML (a loaded machine) changes nothing: counts decide."""
+    roles = {role: dict(numbers) for role, numbers in tiny_cost["roles"].items()}
+    roles["sign-maml"]["seconds_per_iteration"] = 10 * roles["maml"]["seconds_per_iteration"]
+    assert cost_verdict({**tiny_cost, "roles": roles}).status == "PASS"
+
+
+def test_sign_maml_below_or_level_with_fo_maml_is_fail_or_inconclusive(tiny_cost):
+    below = sign_maml_check(claim_results(tiny_cost, accuracy_results(-0.05)))
+    level = sign_maml_check(claim_results(tiny_cost, accuracy_results(0.0)))
+    assert below.status == "FAIL" and "(below)" in below.reason
+    assert level.status == "INCONCLUSIVE" and "(unresolved)" in level.reason
+
+
+def test_a_degraded_sign_maml_flips_the_accuracy_part(tiny_cost):
+    """Real tiny runs. Control: FO-MAML in both roles (Δ = 0 on every seed: unresolved).
+    Degraded: a sign step of α = 1 moves every weight by 1 per step (≈300× the official α):
+    ten test-time steps scramble the net to chance accuracy."""
+    fo = ("fo-maml", "fo-maml", OFFICIAL["fo-maml"])
+    control = AccuracyConfig(TINY, (fo, ("sign-maml", "fo-maml", OFFICIAL["fo-maml"])))
+    degraded = replace(control, methods=(fo, ("sign-maml", "sign-maml", 1.0)))
+    verdicts = {
+        name: sign_maml_check(claim_results(tiny_cost, reported(config, SEEDS)))
+        for name, config in (("control", control), ("degraded", degraded))
     }
+    assert verdicts["control"].status == "INCONCLUSIVE", verdicts["control"].reason
+    assert verdicts["degraded"].status == "FAIL", verdicts["degraded"].reason
+    assert "(below)" in verdicts["degraded"].reason
 
 
-def test_s2_check_needs_fo_cost_and_fo_accuracy():
-    assert sign_maml_check([s2_result(0.55, 0.89)]).status == "PASS"
-    assert sign_maml_check([s2_result(0.95, 0.92)]).status == "FAIL"
-    assert sign_maml_check([s2_result(0.5, 0.5)]).status == "FAIL"
+@pytest.mark.parametrize("scale", list(RUNS))
+def test_cells_construct_with_paired_seeds_and_the_official_settings(scale):
+    cells = sign_maml_cells(scale)
+    cost = [cell for cell in cells if isinstance(cell.config, CostConfig)]
+    accuracy = [cell for cell in cells if isinstance(cell.config, AccuracyConfig)]
+    assert len(cost) == 1 and len(cells) == 1 + len(accuracy)
+    assert len({cell.seed for cell in accuracy}) == len(accuracy) >= (2 if scale == "smoke" else 5)
+    setup = accuracy[0].config.setup
+    assert (setup.inner_steps, setup.eval_steps, setup.shots, setup.queries) == (5, (10,), 1, 1)
+    if scale == "paper":
+        assert {role: lr for role, _, lr in accuracy[0].config.methods} == OFFICIAL
+        assert (setup.filters, setup.meta_batch, setup.test_tasks) == (32, 8, 1000)
 
 
-def test_s2_cost_intervals_across_a_bound_are_inconclusive():
-    """Sign-MAML at 1.2 ± 0.1 of FO-MAML may cost more than 1.25 of it: no verdict either way."""
-    verdict = sign_maml_check([s2_result(0.6, 0.9, cost_half_width=0.1)])
-    assert verdict.status == "INCONCLUSIVE" and "of FO-MAML reaches 1.25" in verdict.reason
-
-
-@pytest.mark.slow
-def test_s2_flips_when_sign_maml_takes_fo_maml_step_size():
-    """A sign step moves every weight by α: with FO-MAML's α = 0.4 adaptation wrecks the net."""
-    right = SignMamlConfig(setup=SMALL, timing_rounds=3)
-    wrong = replace(
-        right,
-        roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4), ("sign-maml", "sign-maml", 0.4)),
-    )
-    assert sign_maml_check(run(sign_maml_experiment, wrong)).status == "FAIL"
-
-
-@pytest.mark.slow
-def test_s2_flips_when_maml_stands_in_for_sign_maml():
-    """MAML timed in Sign-MAML's place costs ×1 of MAML and ≈×1.5 of FO-MAML: it cannot PASS.
-
-    On a quiet machine both cost intervals lie above their bounds (FAIL); a noisy
-    one may widen an interval across a bound (INCONCLUSIVE). Either way the
-    reason is the cost: MAML's accuracy is not below FO-MAML's.
-    """
-    right = SignMamlConfig(setup=replace(SMALL, iterations=20, test_tasks=50), timing_rounds=15)
-    maml_as_sign = replace(
-        right,
-        roles=(("maml", "maml", 0.4), ("fo-maml", "fo-maml", 0.4), ("sign-maml", "maml", 0.4)),
-    )
-    verdict = sign_maml_check(run(sign_maml_experiment, maml_as_sign))
-    assert verdict.status in ("FAIL", "INCONCLUSIVE") and "cost" in verdict.reason
-    assert "clearly below" not in verdict.reason
+def test_configs_refuse_methods_without_their_roles():
+    with pytest.raises(ValueError, match="fo-maml and sign-maml"):
+        AccuracyConfig(TINY, (("fo-maml", "fo-maml", 0.1),))
+    with pytest.raises(ValueError, match="once each"):
+        CostConfig(TINY, RIGHT[:2])

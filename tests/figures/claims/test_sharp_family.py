@@ -6,10 +6,9 @@ import pytest
 
 from figures.claims.catalogue import REGISTRY
 from figures.claims.fewshot import FewShotSetup
-from figures.claims.g1_label_noise import (
-    NoisyLabelConfig,
-)
-from figures.claims.h1_sharp_flatness import FlatnessConfig
+from figures.claims.g1_label_noise import NoisyLabelConfig
+from figures.claims.g1_noisy_data import NoisyGaussianClasses
+from figures.claims.h1_flatness_arms import SinusoidFlatnessArm
 from figures.claims.h2_sharp_accuracy import (
     AccuracyConfig,
 )
@@ -27,15 +26,18 @@ def test_every_claim_is_registered_with_cells_at_every_scale():
 @pytest.mark.parametrize(
     ("make_config", "message"),
     [
-        (lambda: FlatnessConfig(algorithm="maml"), "algorithm must be a non-empty tuple from"),
-        (lambda: FlatnessConfig(rho=-1.0), "rho must be"),
+        (
+            lambda: SinusoidFlatnessArm(algorithm="fo-maml"),
+            "algorithm must be a non-empty tuple from",
+        ),
+        (lambda: SinusoidFlatnessArm(rho=-1.0), "rho must be"),
         (lambda: FewShotSetup(iterations=0), "iterations must be an integer >= 1"),
         (lambda: FewShotSetup(glyph_drawings=0), "glyph_drawings must be an integer >= 1"),
         (lambda: AccuracyConfig(rho=-1.0), "rho must be"),
         (lambda: AccuracyConfig(roles=(("maml", "sam"),)), "roles' algorithms must be"),
         (lambda: CostConfig(roles=(("x", "sam"),)), "roles' algorithms must be"),
-        (lambda: NoisyLabelConfig(noise=1.0), r"noise must be in \[0, 1\)"),
-        (lambda: NoisyLabelConfig(roles=(("plain", "adam"),)), "roles' methods must be from"),
+        (lambda: NoisyGaussianClasses(noise=1.0), r"noise must be in \[0, 1 − 1/C\)"),
+        (lambda: NoisyLabelConfig(role="adam"), "role and method must be from"),
     ],
 )
 def test_bad_configs_name_the_field(make_config, message):

@@ -1,0 +1,235 @@
+"""H1's cells: one arm (MAML or one Sharp-MAML variant) trained for one seed, its flatness measured.
+
+Every arm of a seed starts from the same initialisation, meta-trains on the
+same stream of tasks (the same generator seed) and is measured on the same
+fixed batch of meta-training tasks (seed + ``MEASURE_SEED_OFFSET``), on the
+same function: the MAML meta-loss
+
+    F(θ) = (1/B) Σ_i L_i^Q(θ − α∇L_i^S(θ))
+
+of that batch, whatever the arm trained with. Two task families: sinusoids
+(MLP 1-h-h-1, Finn et al.'s tasks; ``SinusoidFlatnessArm``) and 5-way
+few-shot glyph tasks of the meta-train alphabets (the conv net of
+``figures.claims.fewshot``; ``GlyphFlatnessArm``).
+
+Training stops at snapshots every ``snapshot_every`` iterations (the same
+Adam state and task stream run on, so the snapshots are points of one run).
+At each snapshot the arm records F; ``FlatnessProbe.measure`` adds the
+flatness of F there: the largest and smallest algebraic Hessian eigenvalues
+λ_max, λ_min (Lanczos on ``HessianOperator``, never "largest by magnitude")
+and the SAM sharpness max_{‖ε‖≤ρ} F(θ+ε) − F(θ). MAML, the reference whose
+trajectory the claim matches the variants' losses against, is measured at
+every snapshot; a variant only at its last.
+
+Example:
+    >>> arm = SinusoidFlatnessArm("maml", iterations=4, snapshot_every=2, hidden=4,
+    ...                           probe=FlatnessProbe(measure_tasks=2))
+    >>> snapshots = arm.run(seed=0)["snapshots"]
+    >>> [s["iteration"] for s in snapshots], ["largest_eigenvalue" in s for s in snapshots]
+    ([2, 4], [True, True])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from algorithms import MLP, MetaLearner, make, mse, parameters_of, train
+from algorithms.params import Params
+from analysis import HessianOperator, extreme_eigenvalues, sam_sharpness
+from figures.claims.fewshot import FewShotSetup
+from figures.claims.sharp_family import VARIANTS, require_algorithms
+from synthetic import SinusoidTasks
+from synthetic.task_sampler import TaskSampler
+from synthetic.validation import require_count, require_non_negative, require_positive
+
+REFERENCE = "maml"
+"""The arm every variant is compared with, measured at each of its snapshots."""
+MEASURE_SEED_OFFSET = 7_919
+
+Objective = Callable[[Params], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class FlatnessProbe:
+    """How flatness is measured: on how many fixed tasks, with which Lanczos and SAM budgets."""
+
+    measure_tasks: int = 25
+    sharpness_rho: float = 0.05
+    sharpness_steps: int = 20
+    lanczos_tolerance: float = 1e-2
+    lanczos_steps: int = 40
+
+    def __post_init__(self) -> None:
+        for name in ("measure_tasks", "sharpness_steps", "lanczos_steps"):
+            require_count(name, getattr(self, name))
+        require_positive("sharpness_rho", self.sharpness_rho)
+        require_positive("lanczos_tolerance", self.lanczos_tolerance)
+
+    def measure(self, objective: Objective, params: Params, seed: int) -> dict[str, Any]:
+        """λ_max, λ_min (with convergence) and SAM sharpness of ``objective`` at ``params``."""
+        point = {name: tensor.detach().clone() for name, tensor in params.items()}
+        spectrum = extreme_eigenvalues(
+            HessianOperator(objective, point),
+            k=1,
+            tol=self.lanczos_tolerance,
+            max_steps=self.lanczos_steps,
+            generator=torch.Generator().manual_seed(seed),
+        )
+        sharpness = sam_sharpness(
+            objective,
+            point,
+            rho=self.sharpness_rho,
+            max_steps=self.sharpness_steps,
+            generator=torch.Generator().manual_seed(seed),
+        )
+        return {
+            "largest_eigenvalue": spectrum.largest[0],
+            "smallest_eigenvalue": spectrum.smallest[0],
+            "eigenvalues_converged": spectrum.converged,
+            "hvp_count": spectrum.hvp_count,
+            "sam_sharpness": sharpness.sharpness,
+        }
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One arm's run: its learner, the MAML learner that defines F, the tasks, the outer loop."""
+
+    learner: MetaLearner
+    maml: MetaLearner
+    tasks: TaskSampler
+    iterations: int
+    snapshot_every: int
+    meta_batch: int
+    outer_lr: float
+    probe: FlatnessProbe
+    device: str = "cpu"
+
+    def run(self, seed: int) -> dict[str, Any]:
+        """Train from the learner's model in chunks; F at each snapshot, flatness where measured."""
+        generator = torch.Generator(self.device).manual_seed(seed + MEASURE_SEED_OFFSET)
+        fixed = self.tasks.sample(self.probe.measure_tasks, generator)
+        objective = lambda p: self.maml.meta_loss(p, fixed)  # noqa: E731
+        params = parameters_of(self.learner.model)
+        optimizer = torch.optim.Adam(params.values(), lr=self.outer_lr)
+        generator = torch.Generator(self.device).manual_seed(seed)
+        snapshots, done, seconds = [], 0, 0.0
+        while done < self.iterations:
+            chunk = min(self.snapshot_every, self.iterations - done)
+            trained = train(
+                self.learner,
+                params,
+                self.tasks,
+                chunk,
+                generator,
+                optimizer=optimizer,
+                progress=False,
+                meta_batch=self.meta_batch,
+            )
+            done, seconds = done + chunk, seconds + trained.seconds
+            snapshot: dict[str, Any] = {"iteration": done, "meta_loss": objective(params).item()}
+            if self.learner.name == REFERENCE or done == self.iterations:
+                start = time.perf_counter()
+                snapshot |= self.probe.measure(objective, params, seed)
+                snapshot["measure_seconds"] = time.perf_counter() - start
+            snapshots.append(snapshot)
+        return {"snapshots": snapshots, "train_seconds": seconds}
+
+
+def _options(algorithm: str, rho: float) -> dict[str, float]:
+    return {} if algorithm == REFERENCE else {"rho": rho}
+
+
+def _check_arm(algorithm: str, rho: float, iterations: int, snapshot_every: int) -> None:
+    require_algorithms("algorithm", (algorithm,), (REFERENCE, *VARIANTS))
+    require_non_negative("rho", rho)
+    require_count("iterations", iterations)
+    require_count("snapshot_every", snapshot_every)
+
+
+@dataclass(frozen=True)
+class SinusoidFlatnessArm:
+    """H1 on sinusoids: ``algorithm`` (ρ = ``rho``; ignored by MAML) on an MLP 1-h-h-1."""
+
+    algorithm: str = REFERENCE
+    rho: float = 0.05
+    iterations: int = 120
+    snapshot_every: int = 20
+    meta_batch: int = 25
+    hidden: int = 40
+    inner_lr: float = 0.01
+    outer_lr: float = 1e-2
+    probe: FlatnessProbe = FlatnessProbe()
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_arm(self.algorithm, self.rho, self.iterations, self.snapshot_every)
+        for name in ("meta_batch", "hidden"):
+            require_count(name, getattr(self, name))
+        require_positive("inner_lr", self.inner_lr)
+        require_positive("outer_lr", self.outer_lr)
+
+    def learner(self, algorithm: str, seed: int) -> MetaLearner:
+        """``algorithm`` on the seed's MLP; autograd meta-gradients for every arm, so that
+        a variant at ρ = 0 takes MAML's steps bit for bit."""
+        widths = (1, self.hidden, self.hidden, 1)
+        model = MLP(widths, generator=torch.Generator().manual_seed(seed)).to(self.device)
+        options = _options(algorithm, self.rho)
+        return make(algorithm, model, mse, self.inner_lr, meta_gradient_path="autograd", **options)
+
+    def run(self, seed: int) -> dict[str, Any]:
+        trajectory = Trajectory(
+            self.learner(self.algorithm, seed),
+            self.learner(REFERENCE, seed),
+            SinusoidTasks(),
+            self.iterations,
+            self.snapshot_every,
+            self.meta_batch,
+            self.outer_lr,
+            self.probe,
+            self.device,
+        )
+        return {"seed": seed, "objective": "sinusoid", **_identity(self), **trajectory.run(seed)}
+
+
+@dataclass(frozen=True)
+class GlyphFlatnessArm:
+    """H1 on few-shot glyph tasks: ``algorithm`` on ``setup``'s conv net and meta-train classes."""
+
+    setup: FewShotSetup
+    algorithm: str = REFERENCE
+    rho: float = 0.05
+    inner_lr: float = 0.4
+    snapshot_every: int = 20
+    probe: FlatnessProbe = FlatnessProbe(measure_tasks=5, sharpness_steps=4)
+    omniglot: str | None = None
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _check_arm(self.algorithm, self.rho, self.setup.iterations, self.snapshot_every)
+        require_positive("inner_lr", self.inner_lr)
+
+    def run(self, seed: int) -> dict[str, Any]:
+        setup = self.setup.at(self.device, self.omniglot)
+        options = _options(self.algorithm, self.rho)
+        trajectory = Trajectory(
+            setup.learner(self.algorithm, self.inner_lr, seed, **options),
+            setup.learner(REFERENCE, self.inner_lr, seed),
+            setup.tasks(setup.splits().train),
+            setup.iterations,
+            self.snapshot_every,
+            setup.meta_batch,
+            setup.outer_lr,
+            self.probe,
+            self.device,
+        )
+        return {"seed": seed, "objective": "glyph", **_identity(self), **trajectory.run(seed)}
+
+
+def _identity(arm: SinusoidFlatnessArm | GlyphFlatnessArm) -> dict[str, Any]:
+    return {"algorithm": arm.algorithm, "rho": arm.rho}
