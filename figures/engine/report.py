@@ -51,7 +51,7 @@ from synthetic.files import write_atomically
 
 STATUS_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700"}
 SECTIONS = (
-    ("claims", "paper claim", "Paper claims", "What the papers claim, checked on their protocols."),
+    ("claims", "paper claim", "Paper claims", "What the papers claim, at this run's scale."),
     (
         "implementation_checks",
         "implementation check",
