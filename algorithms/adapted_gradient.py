@@ -28,6 +28,7 @@ from __future__ import annotations
 import torch
 
 from algorithms.learner import MetaLearner
+from algorithms.meta_gradient import Autograd
 from algorithms.params import Params
 from synthetic.task_batch import TaskBatch
 
@@ -44,6 +45,6 @@ def query_gradient_at_adapted(
 
 
 def flat_meta_gradient(learner: MetaLearner, params: Params, batch: TaskBatch) -> torch.Tensor:
-    """∇F(θ) by autograd through the learner's own meta-loss, flattened in ``params`` order."""
-    gradients = torch.autograd.grad(learner.meta_loss(params, batch), list(params.values()))
-    return torch.cat([gradient.reshape(-1) for gradient in gradients])
+    """∇F(θ) by ``Autograd`` through the learner's own meta-loss, flattened in ``params`` order."""
+    _, gradients = Autograd()(learner, params, batch)
+    return torch.cat([gradients[name].reshape(-1) for name in params])

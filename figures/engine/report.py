@@ -46,7 +46,12 @@ import torch
 from figures.engine.claim import PIPELINE_SCALES, Claim, Verdict
 from figures.engine.files import save_figure, write_json
 from figures.engine.runner import CellOutcome, results_of
-from figures.engine.verdict_summary import git_commit, verdict_summary
+from figures.engine.verdict_summary import (
+    evidence_columns,
+    git_commit,
+    markdown_row,
+    verdict_summary,
+)
 from synthetic.files import write_atomically
 
 STATUS_COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700"}
@@ -145,19 +150,10 @@ def claim_entry(claim: Claim, verdict: Verdict, outcomes: list[CellOutcome]) -> 
 def row_cells(claim: dict[str, Any], pipeline: bool) -> list[str]:
     """The plain-text cells of a claim's row, in ``COLUMNS`` order."""
     verdict = claim["verdict"]
-    evidence = verdict.get("evidence") or {"statistic": "—", "seeds": "—", "resolvable": "—"}
     status = verdict["status"] + (" (pipeline check)" if pipeline else "")
     cached = f"{claim['cells_from_cache']}/{len(claim['cells'])}"
-    return [
-        claim["id"],
-        status,
-        claim["statement"],
-        evidence["statistic"],
-        str(evidence["seeds"]),
-        evidence["resolvable"],
-        verdict["reason"],
-        cached,
-    ]
+    evidence = evidence_columns(verdict.get("evidence"))
+    return [claim["id"], status, claim["statement"], *evidence, verdict["reason"], cached]
 
 
 def render_markdown(document: dict[str, Any]) -> str:
@@ -176,9 +172,9 @@ def render_markdown(document: dict[str, Any]) -> str:
         lines += [f"## {title}", "", note, "", "| " + " | ".join(COLUMNS) + " |"]
         lines.append("|" + "---|" * len(COLUMNS))
         for claim in document[key]:
-            cells = [text.replace("|", "\\|") for text in row_cells(claim, pipeline)]
+            cells = row_cells(claim, pipeline)
             cells[1] = f"**{cells[1]}**"
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append(markdown_row(cells))
         lines.append("")
     for key, *_ in SECTIONS:
         for claim in document[key]:

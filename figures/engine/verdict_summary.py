@@ -28,6 +28,18 @@ from typing import Any
 BEGIN = "<!-- verdicts:begin -->"
 END = "<!-- verdicts:end -->"
 KINDS = (("paper claim", "Paper claims"), ("implementation check", "Implementation checks"))
+NO_EVIDENCE = {"statistic": "—", "seeds": "—", "resolvable": "—"}
+
+
+def evidence_columns(evidence: dict[str, Any] | None) -> list[str]:
+    """The deciding statistic, the seeds and the resolvable effect, "—" where none was given."""
+    shown = evidence or NO_EVIDENCE
+    return [shown["statistic"], str(shown["seeds"]), shown["resolvable"]]
+
+
+def markdown_row(cells: list[str]) -> str:
+    """One Markdown table row, with the pipes inside cells escaped."""
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def git_commit(folder: Path) -> str | None:
@@ -77,16 +89,8 @@ def render_summary(summary: dict[str, Any]) -> str:
         lines += ["", "| " + title.lower() + " | verdict | decided by | seeds | resolves | why |"]
         lines.append("|---|---|---|---|---|---|")
         for claim in chosen:
-            evidence = claim["evidence"] or {"statistic": "—", "seeds": "—", "resolvable": "—"}
-            cells = [
-                claim["id"],
-                claim["status"],
-                evidence["statistic"],
-                str(evidence["seeds"]),
-                evidence["resolvable"],
-                claim["reason"],
-            ]
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+            cells = [claim["id"], claim["status"], *evidence_columns(claim["evidence"])]
+            lines.append(markdown_row([*cells, claim["reason"]]))
     return "\n".join(lines)
 
 
