@@ -14,6 +14,8 @@ True
 from algorithms.agnostic_sam import AgnosticStep, agnostic_perturbation, agnostic_sam_step
 from algorithms.body_head import BodyHead
 from algorithms.checkpoint import load_checkpoint, save_checkpoint
+from algorithms.chunked_meta_gradient import Chunked
+from algorithms.compiled_meta_gradient import Compiled
 from algorithms.convnet import ConvNet
 from algorithms.evaluation import accuracy, evaluate_accuracy
 from algorithms.inner_rules import (
@@ -30,6 +32,8 @@ from algorithms.mlp import MLP
 from algorithms.mlp_meta_gradient import HandWrittenPasses
 from algorithms.outer_steps import optimizer_step
 from algorithms.params import Params, check_params, parameters_of
+from algorithms.probed_meta_gradient import FastestChunks
+from algorithms.reduced_precision import ReducedPrecision
 from algorithms.registry import available, make
 from algorithms.sharpness_aware import (
     Ascent,
@@ -47,14 +51,18 @@ __all__ = [
     "Ascent",
     "Autograd",
     "BodyHead",
+    "Chunked",
+    "Compiled",
     "ConvNet",
     "DivergenceError",
     "ExampleLoss",
+    "FastestChunks",
     "HandWrittenPasses",
     "MetaGradient",
     "MetaLearner",
     "Params",
     "RecordingSamStep",
+    "ReducedPrecision",
     "ReplayingSamStep",
     "SamStep",
     "SharpOuterStep",

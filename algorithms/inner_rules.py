@@ -77,12 +77,27 @@ def task_gradients(
 
     Tasks are independent, so the gradient of Σ_i L_i with respect to the
     task-batched parameters holds each task's own gradient in its slice.
+    Eagerly this is ``torch.autograd.grad``; while ``torch.compile`` traces
+    (``algorithms.compiled_meta_gradient``), which cannot trace that call, the same
+    gradient comes from ``torch.func.grad``, detached when ``create_graph`` is off.
     """
+    if torch.compiler.is_compiling():
+        return _functional_gradients(loss_of, params, names, create_graph)
     losses = loss_of(params)
     gradients = torch.autograd.grad(
         losses.sum(), [params[name] for name in names], create_graph=create_graph
     )
     return dict(zip(names, gradients, strict=True))
+
+
+def _functional_gradients(
+    loss_of: LossOf, params: Params, names: Sequence[str], create_graph: bool
+) -> Params:
+    def total(moving: Params) -> torch.Tensor:
+        return loss_of({**params, **moving}).sum()
+
+    gradients = torch.func.grad(total)({name: params[name] for name in names})
+    return gradients if create_graph else {name: g.detach() for name, g in gradients.items()}
 
 
 def descend(params: Params, directions: Params, lr: float) -> Params:

@@ -8,7 +8,8 @@ A :class:`MetaLearner` is defined by
 - ``pooled_objective``: meta-train on adapted query losses (MAML family) or on
   the pooled data with no adaptation (NAL, "pretrained on all tasks"),
 - ``outer_step``: how the meta-parameters move given the meta-objective,
-- ``meta_gradient_path``: how ∇F is computed (``algorithms.meta_gradient``).
+- ``meta_gradient_path``: how ∇F is computed (``algorithms.meta_gradient_paths``),
+- ``precision``: the floating-point format it is computed in (``algorithms.reduced_precision``).
 
 With one gradient step the meta-objective of B tasks is
 
@@ -46,9 +47,11 @@ from torch import nn
 from algorithms.forward import BatchedForward, batched_forward, splits_features
 from algorithms.inner_rules import ExampleLoss, InnerRule, gradient_step
 from algorithms.losses import LossFn, per_task_loss
-from algorithms.meta_gradient import MetaGradient, choose_method
+from algorithms.meta_gradient import MetaGradient
+from algorithms.meta_gradient_paths import choose_method
 from algorithms.outer_steps import OuterStep, optimizer_step
 from algorithms.params import Params, check_params, detached
+from algorithms.reduced_precision import with_precision
 from algorithms.selection import Selection, adapted_names
 from synthetic.task_batch import TaskBatch
 from synthetic.validation import require_count, require_positive
@@ -77,7 +80,10 @@ class MetaLearner:
             MLP's hand-written passes; autograd elsewhere), ``"autograd"``
             (always autograd on :meth:`meta_loss`, e.g. to compare bit for bit
             with a learner that has no faster method) or a method object; see
-            ``algorithms.meta_gradient``. The chosen one is ``meta_gradient_method``.
+            ``algorithms.meta_gradient_paths``. The chosen one is ``meta_gradient_method``.
+        precision: ``"float32"`` (the parameters' own dtype) or ``"bfloat16"``: ∇F
+            computed under bfloat16 autocast, θ and ∇F kept in their dtype
+            (``algorithms.reduced_precision``); ``meta_loss`` and ``evaluate`` are unchanged.
         name: a label for reports.
     """
 
@@ -92,6 +98,7 @@ class MetaLearner:
     outer_step: OuterStep = optimizer_step
     forward_path: str = "auto"
     meta_gradient_path: str | MetaGradient = "auto"
+    precision: str = "float32"
     name: str = "custom"
     adapted: tuple[str, ...] = field(init=False)
     meta_gradient_method: MetaGradient = field(init=False)
@@ -111,7 +118,7 @@ class MetaLearner:
         object.__setattr__(self, "adapted", adapted_names(self.model, self.adapt_selection))
         object.__setattr__(self, "_forward", batched_forward(self.model, self.forward_path))
         object.__setattr__(self, "_task_loss", per_task_loss(self.loss_fn))
-        method = choose_method(self, self.meta_gradient_path)
+        method = with_precision(choose_method(self, self.meta_gradient_path), self.precision)
         object.__setattr__(self, "meta_gradient_method", method)
         features_once = splits_features(self.model, self.forward_path, self.adapted)
         object.__setattr__(self, "_features_once", features_once)

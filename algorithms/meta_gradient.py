@@ -15,28 +15,34 @@ gradient of its ``meta_loss`` drops the Jacobians: (1/B) Σ_i ∇L_i^query(θ'_i
     method(learner, params, batch) -> (F(θ), ∇F(θ))       F detached, ∇F named like params
 
 - :class:`Autograd` applies to every learner: autograd on ``meta_loss``, through
-  the unrolled inner steps (second order) or without their Jacobians (first order).
+  the unrolled inner steps (second order) or without their Jacobians (first order),
+  all tasks of the batch in one graph.
+- Ways to *execute* a method, each itself a method wrapping another:
+  ``algorithms.chunked_meta_gradient.Chunked`` (chunks of tasks, one backward
+  each), ``algorithms.probed_meta_gradient.FastestChunks`` (the chunk size timed
+  fastest), ``algorithms.compiled_meta_gradient.Compiled`` (``torch.compile``) and
+  ``algorithms.reduced_precision.ReducedPrecision`` (bfloat16 autocast).
 - A model may declare a faster method for the learners it covers, the way it may
   declare ``batched_forward`` (``algorithms.forward``): an attribute
   ``meta_gradient_method`` holding one. The suite's ``MLP`` declares its
   hand-written passes (``algorithms.mlp_meta_gradient.HandWrittenPasses``). Such
   a method must give autograd's numbers, which the tests check.
 
-A learner's ``meta_gradient_path`` picks one (:func:`choose_method`): ``"auto"``,
-the model's declared method where it applies (with ``forward_path="auto"``, as
-for the model's other fast paths), else autograd; ``"autograd"``, always
-autograd; or a method object, used as given. A new method (implicit gradients,
-say) is a class with ``applies`` and ``__call__``, passed as ``meta_gradient_path``.
+A learner's ``meta_gradient_path`` picks one
+(``algorithms.meta_gradient_paths.choose_method``). A new method (implicit
+gradients, say) is a class with ``applies`` and ``__call__``, passed as
+``meta_gradient_path``.
 
 Example:
-    >>> from algorithms import MLP, make, mse
+    >>> import torch
+    >>> from algorithms import MLP, make, mse, parameters_of
+    >>> from synthetic import SinusoidTasks
     >>> model = MLP((1, 8, 1))
-    >>> make("maml", model, mse, 0.1).meta_gradient_method
-    HandWrittenPasses()
-    >>> make("maml", model, mse, 0.1, meta_gradient_path="autograd").meta_gradient_method
-    Autograd()
-    >>> make("anil", model, mse, 0.1).meta_gradient_method       # the passes adapt everything
-    Autograd()
+    >>> batch = SinusoidTasks().sample(3, torch.Generator().manual_seed(0))
+    >>> learner = make("maml", model, mse, 0.1)
+    >>> loss, gradient = Autograd()(learner, parameters_of(model), batch)
+    >>> sorted(gradient) == sorted(name for name, _ in model.named_parameters())
+    True
 """
 
 from __future__ import annotations
@@ -52,8 +58,6 @@ from synthetic.task_batch import TaskBatch
 
 if TYPE_CHECKING:
     from algorithms.learner import MetaLearner
-
-META_GRADIENT_PATHS = ("auto", "autograd")
 
 
 class MetaGradient(Protocol):
@@ -77,25 +81,3 @@ class Autograd:
         self, learner: MetaLearner, params: Params, batch: TaskBatch
     ) -> tuple[torch.Tensor, Params]:
         return autograd_value_and_gradient(lambda p: learner.meta_loss(p, batch), params)
-
-
-def choose_method(learner: MetaLearner, path: str | MetaGradient) -> MetaGradient:
-    """The method ``meta_gradient_path=path`` gives ``learner`` (see the module docstring)."""
-    if path == "autograd":
-        return Autograd()
-    if path == "auto":
-        declared = getattr(learner.model, "meta_gradient_method", None)
-        fast = declared is not None and learner.forward_path == "auto" and declared.applies(learner)
-        return declared if fast else Autograd()
-    if isinstance(path, str) or not callable(getattr(path, "applies", None)):
-        raise ValueError(
-            f"meta_gradient_path must be one of {META_GRADIENT_PATHS} or a meta-gradient method "
-            f"(applies(learner), __call__(learner, params, batch); algorithms.meta_gradient), "
-            f"got {path!r}"
-        )
-    if not path.applies(learner):
-        raise ValueError(
-            f"the meta-gradient method {path!r} does not apply to the learner {learner.name!r}; "
-            f"use one of {META_GRADIENT_PATHS}"
-        )
-    return path

@@ -76,6 +76,7 @@ OVERRIDABLE = (
     "outer_step",
     "forward_path",
     "meta_gradient_path",
+    "precision",
 )
 
 

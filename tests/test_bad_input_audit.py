@@ -160,8 +160,9 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
             ValueError,
             lambda _: make("maml", MLP((1, 4, 1)), mse, 0.1, meta_gradient_path="manual"),
         ),
-        r"meta_gradient_path must be one of \('auto', 'autograd'\) or a meta-gradient method "
-        r"\(applies\(learner\), __call__\(learner, params, batch\).*got 'manual'",
+        r"meta_gradient_path must be one of \('auto', 'autograd', 'compiled'\) or a "
+        r"meta-gradient method \(applies\(learner\), __call__\(learner, params, batch\)"
+        r".*got 'manual'",
     ),
     "an objective that ignores its parameters": (
         from_api(

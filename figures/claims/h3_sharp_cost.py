@@ -8,7 +8,10 @@ passes per iteration; the theory for S inner steps is a·S + b of each,
     MAML S + 1,  low 2S + 1,  up 2S + 2,  both 4S + 2,  efficient 3S + 2
 
 (a SAM step evaluates and differentiates its loss twice, at θ and at the
-ascended θ̃). Timed: median seconds per iteration over interleaved rounds
+ascended θ̃). Every role runs the whole batch in one autograd graph
+(``meta_gradient_path="autograd"``), so the counts are the algorithm's passes
+over the batch, not those of an execution plan that splits it into chunks.
+Timed: median seconds per iteration over interleaved rounds
 (``figures.engine.timing``: each round times every algorithm in turn, so machine
 load hits all alike).
 
@@ -117,7 +120,13 @@ def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
     counter = Counter()
     steps, counts = {}, {}
     for role, algorithm in config.roles:
-        learner = setup.learner(algorithm, config.inner_lr, seed, counter.counted(cross_entropy))
+        learner = setup.learner(
+            algorithm,
+            config.inner_lr,
+            seed,
+            counter.counted(cross_entropy),
+            meta_gradient_path="autograd",
+        )
         params = parameters_of(learner.model)
         optimizer = torch.optim.Adam(params.values(), lr=1e-4)
 

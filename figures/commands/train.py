@@ -2,7 +2,9 @@
 
     mamlscape train --algo maml --tasks sinusoid|linear|glyphs [--iterations 1000]
                     [--meta-batch 25] [--inner-lr α] [--inner-steps 1] [--outer-lr 1e-3]
-                    [--seed 0] [--save-every 100] [--device cpu] [--omniglot PATH] --out DIR
+                    [--seed 0] [--save-every 100] [--device cpu] [--omniglot PATH]
+                    [--meta-gradient auto|autograd|compiled] [--precision float32|bfloat16]
+                    --out DIR
 
 The model, loss and tasks are the family's (``figures.commands.task_families``); the
 inner step size defaults to the family's. Training is ``algorithms.train``
@@ -11,7 +13,11 @@ generator seeded with ``--seed`` (the same command gives the same θ on the
 CPU), with a progress bar. Every ``--save-every`` iterations the run's state
 goes to ``DIR/progress.pt`` (``figures.commands.training_progress``): a stopped run,
 rerun with the same command, goes on from there and ends with the θ an
-uninterrupted run would have. At the end it writes
+uninterrupted run would have. ``--meta-gradient`` and ``--precision`` choose how
+each meta-gradient is executed (``algorithms.meta_gradient_paths``): ``auto`` picks
+batched or per-task execution by a short timing probe, ``compiled`` compiles it
+with ``torch.compile`` (worth it on long runs), ``bfloat16`` runs it under
+bfloat16 autocast. At the end it writes
 
 - ``DIR/checkpoint.pt``: θ with the algorithm, inner step size and steps
   (``mamlscape spectrum --checkpoint`` and ``algorithms.load_checkpoint`` read it);
@@ -39,6 +45,8 @@ import torch
 from tqdm.auto import tqdm
 
 from algorithms import DivergenceError, available, make, parameters_of, save_checkpoint, train
+from algorithms.meta_gradient_paths import META_GRADIENT_PATHS
+from algorithms.reduced_precision import PRECISIONS
 from figures.commands.arguments import checked_device, checked_output_folder
 from figures.commands.task_families import add_family_arguments, check_task_family, task_family
 from figures.commands.training_progress import Progress, load_progress, save_progress
@@ -64,6 +72,8 @@ class TrainConfig:
     seed: int = 0
     omniglot: Path | None = None
     save_every: int = 100
+    meta_gradient: str = "auto"
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
         if self.algo not in available():
@@ -75,6 +85,15 @@ class TrainConfig:
         require_positive("--outer-lr", self.outer_lr)
         if self.inner_lr is not None:
             require_positive("--inner-lr", self.inner_lr)
+        if self.meta_gradient not in META_GRADIENT_PATHS:
+            raise ValueError(
+                f"--meta-gradient must be one of {list(META_GRADIENT_PATHS)}, "
+                f"got {self.meta_gradient!r}"
+            )
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"--precision must be one of {list(PRECISIONS)}, got {self.precision!r}"
+            )
 
 
 def add_train_command(commands: argparse._SubParsersAction) -> None:
@@ -94,6 +113,16 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--save-every", type=int, default=100, help="iterations between saves of the progress"
     )
+    parser.add_argument(
+        "--meta-gradient",
+        default="auto",
+        help=f"how each meta-gradient runs: one of {', '.join(META_GRADIENT_PATHS)} (default auto)",
+    )
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        help=f"arithmetic of the meta-gradient: one of {', '.join(PRECISIONS)} (default float32)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for the checkpoint")
     parser.set_defaults(handler=train_command)
 
@@ -112,6 +141,8 @@ def train_command(args: argparse.Namespace) -> int:
         args.seed,
         args.omniglot,
         args.save_every,
+        args.meta_gradient,
+        args.precision,
     )
     out = checked_output_folder(args.out)
     try:
@@ -140,7 +171,15 @@ def run_training(
     family = task_family(config.tasks, config.omniglot)
     model = family.model(torch.Generator().manual_seed(config.seed)).to(device)
     inner_lr = family.inner_lr if config.inner_lr is None else config.inner_lr
-    learner = make(config.algo, model, family.loss_fn, inner_lr, config.inner_steps)
+    learner = make(
+        config.algo,
+        model,
+        family.loss_fn,
+        inner_lr,
+        config.inner_steps,
+        meta_gradient_path=config.meta_gradient,
+        precision=config.precision,
+    )
     params = parameters_of(model)
     optimizer = torch.optim.Adam(params.values(), lr=config.outer_lr)
     generator = torch.Generator().manual_seed(config.seed + 1)

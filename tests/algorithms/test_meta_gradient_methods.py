@@ -87,33 +87,33 @@ def method_name(name: str, model: torch.nn.Module, **options) -> str:
         ("fo-maml", {}, "HandWrittenPasses"),
         ("maml", {"first_order": True}, "HandWrittenPasses"),
         ("maml", {"loss_fn": cross_entropy}, "HandWrittenPasses"),
-        ("maml", {"forward_path": "vmap"}, "Autograd"),
+        ("maml", {"forward_path": "vmap"}, "FastestChunks"),
         ("maml", {"meta_gradient_path": "autograd"}, "Autograd"),
-        ("maml", {"loss_fn": torch.nn.functional.mse_loss}, "Autograd"),
-        ("anil", {}, "Autograd"),
-        ("nal", {}, "Autograd"),
-        ("sign-maml", {}, "Autograd"),
-        ("sharp-maml-low", {}, "Autograd"),
+        ("maml", {"loss_fn": torch.nn.functional.mse_loss}, "FastestChunks"),
+        ("anil", {}, "FastestChunks"),
+        ("nal", {}, "FastestChunks"),
+        ("sign-maml", {}, "FastestChunks"),
+        ("sharp-maml-low", {}, "FastestChunks"),
         ("sharp-maml-up", {}, "HandWrittenPasses"),  # its outer step differentiates meta_loss
-        ("sharp-maml-efficient", {}, "Autograd"),
+        ("sharp-maml-efficient", {}, "FastestChunks"),
     ],
 )
 def test_auto_takes_the_mlps_passes_exactly_where_they_apply(name, options, expected):
     assert method_name(name, mlp(), **options) == expected
 
 
-def test_auto_takes_autograd_for_a_model_that_declares_nothing():
+def test_auto_takes_timed_chunks_of_autograd_for_a_model_that_declares_nothing():
     convnet = ConvNet(ways=3, filters=2, image_size=8, blocks=1)
-    assert method_name("maml", convnet, loss_fn=cross_entropy) == "Autograd"
-    assert method_name("maml", smooth_mlp()) == "Autograd"
+    assert method_name("maml", convnet, loss_fn=cross_entropy) == "FastestChunks"
+    assert method_name("maml", smooth_mlp()) == "FastestChunks"
 
 
 def test_auto_takes_a_model_declared_method_where_it_applies():
     model = declaring_model()
     assert method_name("maml", model) == "PerTaskLoop"
-    assert method_name("maml", model, forward_path="vmap") == "Autograd"
+    assert method_name("maml", model, forward_path="vmap") == "FastestChunks"
     assert method_name("maml", model, meta_gradient_path="autograd") == "Autograd"
-    assert method_name("nal", model) == "Autograd"
+    assert method_name("nal", model) == "FastestChunks"
 
 
 @pytest.mark.parametrize(("name", "model"), [("maml", mlp), ("anil", smooth_mlp)])
@@ -172,8 +172,13 @@ def test_a_forced_method_is_taken_even_on_the_generic_forward_path():
     [
         ("maml", smooth_mlp, HandWrittenPasses(), "does not apply to the learner 'maml'"),
         ("anil", mlp, HandWrittenPasses(), "does not apply to the learner 'anil'"),
-        ("nal", mlp, PerTaskLoop(), r"does not apply .* one of \('auto', 'autograd'\)"),
-        ("maml", mlp, "hand-written", r"one of \('auto', 'autograd'\) or a meta-gradient method"),
+        ("nal", mlp, PerTaskLoop(), r"does not apply .* one of \('auto', 'autograd', 'compiled'\)"),
+        (
+            "maml",
+            mlp,
+            "hand-written",
+            r"one of \('auto', 'autograd', 'compiled'\) or a meta-gradient method",
+        ),
         ("maml", mlp, len, "got <built-in function len>"),
     ],
 )

@@ -10,6 +10,7 @@ import algorithms.mlp_meta_gradient
 from algorithms import (
     MLP,
     Autograd,
+    FastestChunks,
     HandWrittenPasses,
     cross_entropy,
     make,
@@ -130,7 +131,7 @@ def test_the_learner_takes_the_hand_written_passes_only_where_they_apply(monkeyp
         make("nal", model, mse, 0.1, 1),
         make("maml", torch.nn.Sequential(torch.nn.Linear(2, 1)).double(), mse, 0.1, 1),
     ):
-        assert learner.meta_gradient_method == Autograd()
+        assert learner.meta_gradient_method in (Autograd(), FastestChunks())
         learner.meta_gradient(parameters_of(learner.model), batch)
     classifier = float64_mlp((2, 5, 3))
     make("maml", classifier, cross_entropy, 0.1, 1).meta_gradient(
@@ -141,15 +142,16 @@ def test_the_learner_takes_the_hand_written_passes_only_where_they_apply(monkeyp
 
 @pytest.mark.parametrize("algorithm", ["anil", "sign-maml", "nal"])
 def test_meta_gradient_elsewhere_is_autograd_on_the_meta_loss(algorithm):
+    """Autograd, in the chunks of tasks the probe chose: equal to rounding."""
     model, batch = float64_mlp((2, 5, 1)), regression_batch((2, 5, 1))
     learner = make(algorithm, model, mse, 0.1, 2)
     params = parameters_of(model)
     loss, gradient = learner.meta_gradient(params, batch)
     expected_loss = learner.meta_loss(params, batch)
-    assert loss.item() == expected_loss.item()
+    assert loss.item() == pytest.approx(expected_loss.item(), rel=1e-14)
     expected = torch.autograd.grad(expected_loss, list(params.values()))
     for name, tensor in zip(params, expected, strict=True):
-        torch.testing.assert_close(gradient[name], tensor, rtol=0, atol=0)
+        torch.testing.assert_close(gradient[name], tensor, rtol=1e-12, atol=1e-15)
 
 
 def test_training_moves_the_same_way_on_both_paths():

@@ -38,6 +38,16 @@ def test_the_same_command_gives_the_same_checkpoint(tmp_path):
     assert all(torch.equal(runs[0][name], runs[1][name]) for name in runs[0])
 
 
+@pytest.mark.parametrize("words", [["--meta-gradient", "autograd"], ["--precision", "bfloat16"]])
+def test_the_execution_options_train_the_glyph_conv_net(tmp_path, words):
+    out = tmp_path / "run"
+    glyphs = ["--tasks", "glyphs", "--iterations", "2", "--meta-batch", "2"]
+    assert main(["train", "--algo", "maml", *glyphs, *words, "--out", str(out)]) == 0
+    training = json.loads((out / "training.json").read_text())
+    assert training["config"][words[0][2:].replace("-", "_")] == words[1]
+    assert all(loss == loss for loss in training["meta_loss"])
+
+
 def test_a_diverging_run_names_the_iteration_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "diverged"
     with pytest.raises(SystemExit) as exit_info:
@@ -55,6 +65,8 @@ def test_a_diverging_run_names_the_iteration_and_writes_nothing(tmp_path, capsys
         (["--algo", "maml", *TINY, "--omniglot", "x"], "--omniglot applies to --tasks glyphs"),
         (["--algo", "maml", *TINY[:2], "--iterations", "0"], "--iterations must be an integer"),
         (["--algo", "maml", *TINY, "--outer-lr", "-1"], "--outer-lr must be > 0"),
+        (["--algo", "maml", *TINY, "--meta-gradient", "fast"], "--meta-gradient must be one of"),
+        (["--algo", "maml", *TINY, "--precision", "fp16"], "--precision must be one of"),
     ],
 )
 def test_bad_arguments_exit_2_with_the_reason(tmp_path, capsys, words, message):
