@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= results/quick
+PEERS := .venv-peers
 
-.PHONY: test reproduce lint bench clean
+.PHONY: test reproduce lint bench bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +32,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.maml_sinusoid
 
+# mamlscape against learn2learn, higher and torchopt, installed into their own venv.
+bench-peers: $(STAMP)
+	$(BIN)/python -m benchmarks.peers_env
+	$(PEERS)/bin/python -m benchmarks.peers --out results/bench_peers.json --table results/bench_peers.md
+
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) $(PEERS) results .pytest_cache

@@ -108,6 +108,8 @@ class AgnosticStep:
     rho: float
     weight: float = DEFAULT_WEIGHT
     stride: int = DEFAULT_STRIDE
+    traceable = True
+    """A pure function of its inputs: ``torch.compile`` may trace it."""
 
     def __post_init__(self) -> None:
         require_non_negative("rho", self.rho)

@@ -18,8 +18,10 @@ less). It is never silent about failing: if tracing or compiling raises, a
 one-line warning names the reason and every later call runs ``fallback``
 (by default the timed chunking of ``algorithms.probed_meta_gradient``). It
 applies to learners whose inner rule is a plain function (gradient, sign or
-ridge steps): a rule object with state (the sharpness-aware rules that
-record their perturbations) is left to eager autograd. The tests check the
+ridge steps) or a rule object that declares itself ``traceable`` (the SAM and
+Agnostic-SAM steps, pure functions of their inputs); a rule with state (the
+efficient Sharp-MAML's recording and replaying steps, rebuilt at every outer
+step) is left to eager autograd. The tests check the
 compiled gradient against autograd's on small shapes.
 
 Example:
@@ -58,7 +60,9 @@ class Compiled:
     _programs: dict[int, CompiledFn | None] = field(default_factory=dict, compare=False, repr=False)
 
     def applies(self, learner: MetaLearner) -> bool:
-        return isinstance(learner.inner_rule, types.FunctionType) and self.fallback.applies(learner)
+        rule = learner.inner_rule
+        traceable = isinstance(rule, types.FunctionType) or getattr(rule, "traceable", False)
+        return traceable and self.fallback.applies(learner)
 
     def __call__(
         self, learner: MetaLearner, params: Params, batch: TaskBatch

@@ -7,21 +7,24 @@ the device (the 4-conv net with 64 filters on a CPU runs near the core's
 peak on one task), batching only adds memory traffic: one task at a time is
 faster and needs a B-th of the memory. :class:`FastestChunks` measures
 instead of guessing. At the first batch of a workload it times the method
-once on chunks of c = 1, 2, 4, … tasks (powers of two, then B), stopping
-at the first c that is clearly slower per task than the best so far, and
-keeps the largest c whose time per task is within ``margin`` of the best,
+on chunks of c_0 = 1, c_1 = 2, c_2 = 4, … tasks (powers of two, then B; the
+fastest of three calls each, as load only ever adds time) and grows the chunk
+only while that is clearly cheaper per task:
 
-    t* = min_c t(c)/c,    c* = max {c : t(c)/c ≤ margin · t*},
+    c_{k+1} replaces c_k  iff  margin · t(c_{k+1})/c_{k+1} < t(c_k)/c_k,
 
-so a near tie runs batched (``margin`` = 1.15); a batch of one task has
+stopping at the first step that is not (``margin`` = 1.15). The plan c* is
+the smallest chunk that runs as fast per task as the larger ones, so a near
+tie takes the one with less memory, and the probe itself never builds the
+graph of a chunk larger than the next size after c*. A batch of one task has
 nothing to choose and is never timed. Every later batch of the
 same workload (model architecture, learner settings, batch shapes, dtype,
 device, threads) runs as :class:`~algorithms.chunked_meta_gradient.Chunked`
 (c*), with no further timing; the plan is shared by learners in the process,
 so a new seed, or the learner an outer step rebuilds, does not time again.
 Results equal the batched computation's to rounding (the chunks are exact:
-F is a mean over tasks). The probe costs at most about two meta-gradients
-of the batch (far less where one task at a time wins), once per workload;
+F is a mean over tasks). The probe costs at most about six meta-gradients
+of the batch (a few tasks where one task at a time wins), once per workload;
 :func:`chunk_plans` lists the choices made.
 
 Example:
@@ -51,6 +54,9 @@ if TYPE_CHECKING:
 Workload = tuple
 """What a chunk plan is keyed by (see :func:`workload`)."""
 
+TIMINGS = 3
+"""Timed calls per candidate; the fastest counts (load only ever adds time)."""
+
 _PLANS: dict[Workload, int] = {}
 
 
@@ -75,20 +81,22 @@ class FastestChunks:
         return Chunked(_PLANS[key], self.method)(learner, params, batch)
 
     def _probe(self, learner: MetaLearner, params: Params, batch: TaskBatch) -> int:
-        """c* of the module docstring: chunks of 1, 2, 4, … tasks timed once each, after a
-        warm-up on one task, until one is clearly slower per task than the best so far."""
+        """c* of the module docstring: chunks of 1, 2, 4, … tasks, each timed ``TIMINGS``
+        times after a warm-up on one task, grown while clearly cheaper per task."""
         num_tasks = batch.num_tasks
         sizes = sorted({num_tasks, *(2**k for k in range(num_tasks.bit_length()))} - {0})
-        sizes = [size for size in sizes if size <= num_tasks]
         self.method(learner, params, batch.select(slice(0, 1)))
-        per_task: dict[int, float] = {}
-        for size in sizes:
+        chosen, chosen_per_task = 0, float("inf")
+        for size in (size for size in sizes if size <= num_tasks):
             chunk = batch.select(slice(0, size))
-            per_task[size] = _seconds(lambda c=chunk: self.method(learner, params, c), batch) / size
-            if per_task[size] > min(per_task.values()) * self.margin:
+            seconds = min(
+                _seconds(lambda c=chunk: self.method(learner, params, c), batch)
+                for _ in range(TIMINGS)
+            )
+            if self.margin * seconds / size >= chosen_per_task:
                 break
-        fastest = min(per_task.values())
-        return max(size for size, seconds in per_task.items() if seconds <= fastest * self.margin)
+            chosen, chosen_per_task = size, seconds / size
+        return chosen
 
 
 def workload(learner: MetaLearner, params: Params, batch: TaskBatch) -> Workload:

@@ -115,6 +115,8 @@ class SamStep:
 
     ascent: Ascent
     differentiate_perturbation: bool = False
+    traceable = True
+    """A pure function of its inputs: ``torch.compile`` may trace it."""
 
     def __call__(
         self, loss_of: LossOf, params: Params, names: Sequence[str], lr: float, create_graph: bool

@@ -16,7 +16,8 @@ Training stops at snapshots every ``snapshot_every`` iterations (the same
 Adam state and task stream run on, so the snapshots are points of one run).
 At each snapshot the arm records F; ``FlatnessProbe.measure`` adds the
 flatness of F there: the largest and smallest algebraic Hessian eigenvalues
-λ_max, λ_min (Lanczos on ``HessianOperator``, never "largest by magnitude")
+λ_max, λ_min (Lanczos on ``HessianOperator``, never "largest by magnitude"; a conv
+net's batch norm runs exact to third order for it, ``algorithms.convnet.exact_higher_derivatives``)
 and the SAM sharpness max_{‖ε‖≤ρ} F(θ+ε) − F(θ). MAML, the reference whose
 trajectory the claim matches the variants' losses against, is measured at
 every snapshot; a variant only at its last.
@@ -39,6 +40,7 @@ from typing import Any
 import torch
 
 from algorithms import MLP, MetaLearner, make, mse, parameters_of, train
+from algorithms.convnet import exact_higher_derivatives
 from algorithms.params import Params
 from analysis import HessianOperator, extreme_eigenvalues, sam_sharpness
 from figures.claims.fewshot import FewShotSetup
@@ -135,7 +137,8 @@ class Trajectory:
             snapshot: dict[str, Any] = {"iteration": done, "meta_loss": objective(params).item()}
             if self.learner.name == REFERENCE or done == self.iterations:
                 start = time.perf_counter()
-                snapshot |= self.probe.measure(objective, params, seed)
+                with exact_higher_derivatives(self.maml.model):
+                    snapshot |= self.probe.measure(objective, params, seed)
                 snapshot["measure_seconds"] = time.perf_counter() - start
             snapshots.append(snapshot)
         return {"snapshots": snapshots, "train_seconds": seconds}

@@ -8,7 +8,7 @@ precision), and the probe must pick the faster execution.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 
 import pytest
@@ -23,6 +23,7 @@ from algorithms import (
     Compiled,
     ConvNet,
     FastestChunks,
+    RecordingSamStep,
     ReducedPrecision,
     cross_entropy,
     make,
@@ -146,17 +147,19 @@ def probed_plan(method: Costing, tasks: int, steps: int) -> int:
 def test_the_probe_runs_one_task_at_a_time_where_batching_costs_more_per_task(clock):
     method = Costing(0.005, 2.0, clock)
     assert probed_plan(method, tasks=8, steps=11) == 1
-    assert method.calls == [1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1]  # stops at the slower chunk of 2
+    assert method.calls == [1, 1, 1, 1, 2, 2, 2] + [1] * 8  # stops at the slower chunk of 2
 
 
-def test_the_probe_stays_batched_where_batching_is_cheaper_per_task(clock):
-    assert probed_plan(Costing(0.02, 0.0, clock), tasks=8, steps=12) == 8
+def test_the_probe_grows_the_chunk_while_batching_is_clearly_cheaper_per_task(clock):
+    method = Costing(0.02, 0.0, clock)
+    assert probed_plan(method, tasks=8, steps=12) == 8
+    assert method.calls == [1, 1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8, 8, 8]
 
 
-def test_the_probe_stays_batched_on_a_near_tie(clock):
-    """Alone, a task takes 1/1.1 of its time in the batch of 8: within the 1.15 margin."""
-    exponent = 1 + math.log(1.1) / math.log(8)
-    assert probed_plan(Costing(0.01, exponent, clock), tasks=8, steps=13) == 8
+def test_a_near_tie_takes_the_smaller_chunk_which_needs_less_memory(clock):
+    """Each doubling saves 5% per task: less than the 1.15 margin, so one task at a time."""
+    exponent = 1 + math.log(0.95) / math.log(2)
+    assert probed_plan(Costing(0.01, exponent, clock), tasks=8, steps=13) == 1
 
 
 def test_the_probe_times_once_per_workload_and_is_shared_by_learners(clock):
@@ -166,13 +169,13 @@ def test_the_probe_times_once_per_workload_and_is_shared_by_learners(clock):
         model = sequential()
         learner = make("maml", model, mse, 0.1, 14, meta_gradient_path=FastestChunks(method))
         learner.meta_gradient(parameters_of(model), batch)
-    plan = chunk_plans()[workload(learner, parameters_of(model), batch)]
-    probe = [1, 1, 2, 4]  # a warm-up on one task, then one timed chunk of 1, 2 and 4 tasks
-    assert method.calls == probe + [plan] * (2 * batch.num_tasks // plan)
+    assert chunk_plans()[workload(learner, parameters_of(model), batch)] == 1
+    probe = [1, 1, 1, 1, 2, 2, 2]  # a warm-up on one task, then chunks of 1 and 2, three times
+    assert method.calls == probe + [1] * (2 * batch.num_tasks)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["maml", "fo-maml", "anil"])
+@pytest.mark.parametrize("name", ["maml", "fo-maml", "anil", "sign-maml", "sharp-maml-both"])
 def test_the_compiled_meta_gradient_is_autograds_to_rounding(name):
     model, batch = sequential(torch.float32), sinusoid_batch(4, torch.float32)
     params = parameters_of(model)
@@ -204,7 +207,9 @@ def test_a_model_that_does_not_compile_falls_back_with_a_warning(monkeypatch):
 
 def test_compiled_is_not_taken_for_a_rule_with_state():
     learner = make("sharp-maml-low", MLP((1, 4, 1)), mse, 0.1, meta_gradient_path="compiled")
-    assert learner.meta_gradient_method == FastestChunks()
+    recording = replace(learner, inner_rule=RecordingSamStep(learner.inner_rule, []))
+    assert isinstance(learner.meta_gradient_method, Compiled)
+    assert recording.meta_gradient_method == FastestChunks()
 
 
 def test_bfloat16_keeps_float32_parameters_and_the_gradients_direction():
