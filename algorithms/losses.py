@@ -62,4 +62,16 @@ def per_task_loss(loss_fn: LossFn) -> LossFn:
     """The batched form ``(pred [B, N, ...], target [B, N, ...]) -> [B]`` of ``loss_fn``."""
     if isinstance(loss_fn, TaskLoss):
         return loss_fn.per_task
-    return torch.func.vmap(loss_fn)
+    vectorised = torch.func.vmap(loss_fn)
+
+    def losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        values = vectorised(pred, target)
+        if values.ndim != 1:
+            raise ValueError(
+                f"loss_fn {getattr(loss_fn, '__name__', loss_fn)!r} returned shape "
+                f"{tuple(values.shape[1:])} for one task; it must return a scalar per task "
+                "(reduce it, e.g. F.mse_loss with reduction='mean')"
+            )
+        return values
+
+    return losses

@@ -59,6 +59,11 @@ def checked_executor(
     for option, value in (("--cells-per-task", cells_per_task), ("--dask-local", dask_local)):
         if value is not None:
             require_count(option, value)
+    if cells_per_task != 1 and scheduler is None and dask_local is None:
+        raise ValueError(
+            f"--cells-per-task {cells_per_task} applies to Dask only; add --scheduler ADDRESS "
+            "or --dask-local N, or drop it"
+        )
     if serial:
         return SerialExecutor()
     if scheduler is not None:

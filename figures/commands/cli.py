@@ -32,6 +32,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from figures.claims.catalogue import claim_ids, select
@@ -79,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mamlscape", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--version", action="version", version=f"mamlscape {metadata.version('mamlscape')}"
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     reproduce = commands.add_parser("reproduce", help="run the claims and write the report")
     reproduce.add_argument(

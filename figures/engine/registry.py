@@ -39,6 +39,11 @@ def select(registry: dict[str, Claim], ids: Sequence[str] | None = None) -> list
     """The claims with these ids (all of them for ``None``), in the registry's order."""
     if ids is None:
         return list(registry.values())
+    if not ids:
+        raise ValueError(
+            f"no claim ids given; name at least one of {list(registry)}, or leave out the "
+            "selection to run them all"
+        )
     unknown = [claim_id for claim_id in ids if claim_id not in registry]
     if unknown:
         raise ValueError(f"unknown claim ids {unknown}; known ids are {list(registry)}")

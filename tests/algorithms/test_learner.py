@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
+import torch.nn.functional as F
 
-from algorithms import MetaLearner, mse
-from synthetic import TaskBatch
+from algorithms import MLP, MetaLearner, make, mse, parameters_of
+from synthetic import SinusoidTasks, TaskBatch
 
 
 def linear_model() -> torch.nn.Module:
@@ -60,3 +62,14 @@ def test_evaluate_scores_zero_steps_at_theta_and_one_step_after_adapting():
     after = ((data.query_x @ adapted.transpose(1, 2) - data.query_y) ** 2).mean(dim=(1, 2))
     assert torch.allclose(scores[0], at_theta, rtol=1e-12)
     assert torch.allclose(scores[1], after, rtol=1e-12)
+
+
+def test_a_loss_that_returns_a_vector_per_task_is_refused():
+    def unreduced(pred, target):
+        return F.mse_loss(pred, target, reduction="none")
+
+    model = MLP((1, 4, 1))
+    batch = SinusoidTasks().sample(2, torch.Generator().manual_seed(0))
+    learner = make("maml", model, unreduced, 0.1)
+    with pytest.raises(ValueError, match=r"returned shape \(10, 1\) for one task; it must return"):
+        learner.meta_loss(parameters_of(model), batch)
