@@ -25,6 +25,10 @@ from torch import nn
 from algorithms.params import Params, check_params
 from synthetic.files import write_atomically
 
+CHECKPOINT_NAME = "checkpoint.pt"
+"""The file ``mamlscape train`` writes in its ``--out`` folder; a folder given as a
+checkpoint path is read from there."""
+
 
 def save_checkpoint(path: str | Path, model: nn.Module, params: Params, **metadata: Any) -> None:
     """Write ``params`` (checked against ``model``) and JSON-able ``metadata`` to ``path``."""
@@ -43,16 +47,21 @@ def load_checkpoint(
 ) -> tuple[Params, dict[str, Any]]:
     """The parameters (leaf tensors with ``requires_grad``) and metadata saved at ``path``."""
     path = Path(path)
+    if path.is_dir() and (path / CHECKPOINT_NAME).is_file():
+        path = path / CHECKPOINT_NAME
     if not path.is_file():
         raise ValueError(
-            f"checkpoint {path} does not exist; train with checkpoint_path= to make one"
+            f"checkpoint {path} does not exist; make one with `mamlscape train --out DIR` "
+            f"(it writes DIR/{CHECKPOINT_NAME}) or algorithms.train(..., checkpoint_path=...)"
         )
     try:
         payload = torch.load(path, map_location=device or "cpu", weights_only=True)
         params = payload["params"]
     except Exception as error:
         raise ValueError(
-            f"checkpoint {path} is not a mamlscape checkpoint or is corrupt: {error}"
+            f"{path} is not a mamlscape checkpoint or is corrupt: torch could not read "
+            f"parameters from it ({type(error).__name__}); give the checkpoint.pt that "
+            "`mamlscape train` or algorithms.save_checkpoint wrote"
         ) from error
     if payload.get("model") != type(model).__name__:
         raise ValueError(

@@ -23,8 +23,10 @@ bfloat16 autocast. At the end it writes
   (``mamlscape spectrum --checkpoint`` and ``algorithms.load_checkpoint`` read it);
 - ``DIR/training.json``: the config, the meta-loss of every iteration, seconds.
 
-A NaN/Inf meta-loss stops with an error naming the iteration and the step
-sizes, and writes no checkpoint.
+An ``--out`` that already holds a finished checkpoint is refused (``--force``
+retrains over it); one with a progress file resumes. A NaN/Inf meta-loss
+stops with an error naming the iteration and the step sizes, and writes no
+checkpoint.
 
 Example:
     >>> import tempfile, pathlib
@@ -45,6 +47,7 @@ import torch
 from tqdm.auto import tqdm
 
 from algorithms import DivergenceError, available, make, parameters_of, save_checkpoint, train
+from algorithms.checkpoint import CHECKPOINT_NAME
 from algorithms.meta_gradient_paths import META_GRADIENT_PATHS
 from algorithms.reduced_precision import PRECISIONS
 from figures.commands.arguments import checked_device, checked_output_folder
@@ -54,7 +57,7 @@ from figures.engine.files import optional_path, write_json
 from synthetic import SamplerFunction
 from synthetic.validation import require_count, require_positive
 
-CHECKPOINT = "checkpoint.pt"
+CHECKPOINT = CHECKPOINT_NAME
 PROGRESS = "progress.pt"
 
 
@@ -124,6 +127,11 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
         help=f"arithmetic of the meta-gradient: one of {', '.join(PRECISIONS)} (default float32)",
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for the checkpoint")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="retrain over a finished checkpoint in --out (default: refuse)",
+    )
     parser.set_defaults(handler=train_command)
 
 
@@ -145,6 +153,11 @@ def train_command(args: argparse.Namespace) -> int:
         args.precision,
     )
     out = checked_output_folder(args.out)
+    if (out / CHECKPOINT).exists() and not (out / PROGRESS).exists() and not args.force:
+        raise ValueError(
+            f"{out} already holds a finished checkpoint ({out / CHECKPOINT}); train into a new "
+            "--out, or pass --force to retrain and overwrite it"
+        )
     try:
         summary = run_training(config, out, device, progress=True)
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""Writing results atomically: JSON of plain numbers and PNG figures.
+"""Writing results atomically: JSON of plain numbers, and figures as PNG, PDF and SVG.
 
 Example:
     >>> import tempfile, pathlib
@@ -25,9 +25,19 @@ def write_json(path: str | Path, data: Any) -> None:
     write_atomically(path, lambda stream: stream.write(text.encode()))
 
 
+VECTOR_FORMATS = ("pdf", "svg")
+"""Written beside every PNG, for publication."""
+
+
 def save_figure(path: str | Path, figure: Figure) -> None:
-    """Save a matplotlib figure as PNG, atomically."""
+    """Save a matplotlib figure as PNG at ``path`` and as PDF and SVG beside it, atomically."""
+    path = Path(path)
     write_atomically(path, lambda stream: figure.savefig(stream, format="png", dpi=120))
+    for extension in VECTOR_FORMATS:
+        write_atomically(
+            path.with_suffix(f".{extension}"),
+            lambda stream, extension=extension: figure.savefig(stream, format=extension),
+        )
 
 
 def optional_path(path: Path | None) -> str | None:

@@ -143,3 +143,30 @@ def test_a_glyph_checkpoint_is_the_point_the_glyph_spectrum_measures(tmp_path):
     saved = torch.load(checkpoint, weights_only=True)["params"]
     assert setup.inner_lr == 0.3
     assert all(torch.equal(setup.params[name], saved[name].double()) for name in saved)
+
+
+def test_a_finished_checkpoint_is_not_overwritten_without_force(tmp_path, capsys):
+    out = tmp_path / "run"
+    words = ["train", "--algo", "maml", *TINY, "--out", str(out)]
+    assert main(words) == 0
+    first = (out / "checkpoint.pt").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*words, "--seed", "3"])
+    assert exit_info.value.code == 2
+    assert "already holds a finished checkpoint" in capsys.readouterr().err
+    assert (out / "checkpoint.pt").read_bytes() == first
+    assert main([*words, "--seed", "3", "--force"]) == 0
+    assert (out / "checkpoint.pt").read_bytes() != first
+
+
+def test_spectrum_reads_the_checkpoint_from_trains_folder_and_refuses_garbage(tmp_path, capsys):
+    trained = tmp_path / "trained"
+    assert main(["train", "--algo", "maml", *TINY, "--out", str(trained)]) == 0
+    words = ["spectrum", "--algo", "maml", "--tasks", "linear", "--k", "1"]
+    assert main([*words, "--checkpoint", str(trained), "--out", str(tmp_path / "r")]) == 0
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    with pytest.raises(SystemExit):
+        main([*words, "--checkpoint", str(garbage), "--out", str(tmp_path / "g")])
+    error = capsys.readouterr().err
+    assert "is not a mamlscape checkpoint" in error and "file an issue" not in error
