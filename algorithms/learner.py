@@ -151,6 +151,7 @@ class MetaLearner:
         require_count("steps", steps, minimum=0)
         create_graph = not self.first_order if create_graph is None else create_graph
         num_tasks = _num_tasks(x, y)
+        _check_dtypes(params, x)
         task_params = self._broadcast(params, num_tasks)
         with torch.enable_grad():
             support_loss = self._support_loss(task_params, x, y)
@@ -192,6 +193,7 @@ class MetaLearner:
         parameters). See ``algorithms.meta_gradient``.
         """
         check_params(self.model, params)
+        _check_dtypes(params, batch.support_x)
         with _shape_errors_explained(self.model, batch.support_x, batch.support_y):
             return self.meta_gradient_method(self, params, batch)
 
@@ -291,3 +293,14 @@ def _num_tasks(x: torch.Tensor, y: torch.Tensor) -> int:
             "[tasks, examples] axes that agree (use adapt_task for a single task)"
         )
     return x.shape[0]
+
+
+def _check_dtypes(params: Params, x: torch.Tensor) -> None:
+    """Refuse floating data of another dtype than the parameters, before any work."""
+    dtype = next(iter(params.values())).dtype
+    if x.is_floating_point() and x.dtype != dtype:
+        raise ValueError(
+            f"the tasks' inputs are {x.dtype} but the parameters are {dtype}; draw the tasks "
+            f"with dtype={dtype} (sampler.sample(n, generator, dtype=...), or batch.to(dtype=...)) "
+            f"or convert the model (model.to({x.dtype}))"
+        )

@@ -73,3 +73,13 @@ def test_a_loss_that_returns_a_vector_per_task_is_refused():
     learner = make("maml", model, unreduced, 0.1)
     with pytest.raises(ValueError, match=r"returned shape \(10, 1\) for one task; it must return"):
         learner.meta_loss(parameters_of(model), batch)
+
+
+def test_a_batch_of_another_dtype_than_the_parameters_is_refused_up_front():
+    model = MLP((1, 4, 1))
+    batch = SinusoidTasks().sample(2, torch.Generator().manual_seed(0), dtype=torch.float64)
+    learner = make("maml", model, mse, 0.1)
+    message = r"inputs are torch.float64 but the parameters are torch.float32; draw the tasks"
+    for call in (learner.meta_gradient, learner.meta_loss):
+        with pytest.raises(ValueError, match=message):
+            call(parameters_of(model), batch)
