@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
@@ -56,3 +57,14 @@ def umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, or of a folder's files (relative path and bytes, sorted)."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if file != path:
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()

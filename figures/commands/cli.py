@@ -32,6 +32,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from figures.commands.spectrum import add_spectrum_command
 from figures.commands.train import add_train_command
 from figures.engine.claim import PIPELINE_SCALES, SCALES
 from figures.engine.files import write_json
+from figures.engine.provenance import provenance
 from figures.engine.report import PIPELINE_NOTE, write_report
 from figures.engine.runner import CellFailuresError, SweepInterrupted, run_claims
 from figures.engine.verdict_summary import render_summary, replace_block
@@ -55,6 +57,7 @@ from synthetic.files import write_atomically
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.handler(args)
     except ValueError as error:
@@ -178,11 +181,14 @@ def reproduce_command(args: argparse.Namespace) -> int:
         f"executor={executor.name}, writing to {out.resolve()}"
     )
     start = time.perf_counter()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     omniglot = None if args.omniglot is None else str(checked_data_path(args.omniglot).resolve())
     outcomes = run_claims(
         claims, args.scale, out / "cache", device, not args.no_progress, executor, omniglot
     )
-    verdicts = write_report(out, claims, outcomes, args.scale, device)
+    argv = ["mamlscape", *args.command_line]
+    run = provenance(argv, started, time.perf_counter() - start, {"omniglot": omniglot})
+    verdicts = write_report(out, claims, outcomes, args.scale, device, run)
     if args.scale in PIPELINE_SCALES:
         print(f"  {PIPELINE_NOTE}")
     for kind in ("paper claim", "implementation check"):

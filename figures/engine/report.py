@@ -45,6 +45,7 @@ import torch
 
 from figures.engine.claim import PIPELINE_SCALES, Claim, Verdict
 from figures.engine.files import save_figure, write_json
+from figures.engine.provenance import describe
 from figures.engine.runner import CellOutcome, results_of
 from figures.engine.verdict_summary import (
     evidence_columns,
@@ -91,11 +92,14 @@ def write_report(
     outcomes: dict[str, list[CellOutcome]],
     scale: str,
     device: str,
+    run: dict[str, Any] | None = None,
 ) -> dict[str, Verdict]:
-    """Check every claim, draw its figure, and write the three report files into ``out_dir``."""
+    """Check every claim, draw its figure, and write the three report files into ``out_dir``;
+    ``run`` is the run's provenance (``figures.engine.provenance``), shown at the top."""
     out_dir.mkdir(parents=True, exist_ok=True)
     verdicts, figures = {}, {}
     document: dict[str, Any] = {
+        "provenance": run,
         "environment": environment(device, scale),
         "pipeline_check": scale in PIPELINE_SCALES,
         **{key: [] for key, *_ in SECTIONS},
@@ -166,6 +170,8 @@ def render_markdown(document: dict[str, Any]) -> str:
         f"Python {env['python']}.",
         "",
     ]
+    if document.get("provenance"):
+        lines += [f"Run: {describe(document['provenance'])}.", ""]
     if pipeline:
         lines += [f"**{PIPELINE_NOTE}**", ""]
     for key, _, title, note in SECTIONS:
@@ -227,6 +233,8 @@ def render_html(document: dict[str, Any], figures: dict[str, bytes]) -> str:
         for c in document[key]
     )
     note = f"<p><b>{PIPELINE_NOTE}</b></p>" if pipeline else ""
+    if document.get("provenance"):
+        note = f"<p>Run: {html.escape(describe(document['provenance']))}.</p>" + note
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>mamlscape report</title>"
         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from synthetic.files import umask, write_atomically
+from synthetic.files import content_hash, umask, write_atomically
 
 
 def mode_of(path) -> int:
@@ -33,3 +33,13 @@ def test_a_replaced_file_keeps_its_mode(tmp_path):
     path.chmod(0o640)
     write_atomically(path, lambda stream: stream.write(b"new"))
     assert path.read_text() == "new" and mode_of(path) == 0o640
+
+
+def test_a_folders_content_hash_changes_with_a_name_or_a_byte(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.png").write_bytes(b"1")
+    first = content_hash(tmp_path)
+    (tmp_path / "a" / "x.png").rename(tmp_path / "a" / "y.png")
+    second = content_hash(tmp_path)
+    (tmp_path / "a" / "y.png").write_bytes(b"2")
+    assert len({first, second, content_hash(tmp_path)}) == 3

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from importlib import metadata
 
 import pytest
@@ -31,3 +33,17 @@ def test_cells_per_task_without_dask_is_refused(tmp_path, capsys):
         main([*words, "--cells-per-task", "4"])
     assert exit_info.value.code == 2
     assert "--cells-per-task 4 applies to Dask only" in capsys.readouterr().err
+
+
+def test_the_report_records_version_commit_command_time_and_data(tmp_path):
+    data = tmp_path / "omniglot.zip"
+    data.write_bytes(b"stand-in bytes")
+    out = tmp_path / "run"
+    words = ["reproduce", "--claims", "L2-closed-form", "--scale", "smoke", "--serial"]
+    assert main([*words, "--omniglot", str(data), "--out", str(out)]) == 0
+    record = json.loads((out / "results.json").read_text())["provenance"]
+    assert record["mamlscape"] == metadata.version("mamlscape")
+    assert record["command"].startswith("mamlscape reproduce --claims L2-closed-form")
+    assert record["started"].endswith("+00:00") and record["seconds"] >= 0
+    assert record["datasets"]["omniglot"]["sha256"] == hashlib.sha256(b"stand-in bytes").hexdigest()
+    assert f"`{record['command']}`" in (out / "report.md").read_text()

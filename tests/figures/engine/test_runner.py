@@ -68,14 +68,16 @@ def test_rerun_reuses_every_cell_and_writes_the_same_report(tmp_path):
 
 
 def without_cache_marks(document: dict) -> dict:
-    """``results.json`` without what says how each cell was obtained (cache, seconds)."""
+    """``results.json`` without what says how each cell was obtained (cache, seconds) or
+    when the run was (its provenance)."""
 
     def unmarked(claim: dict) -> dict:
         cells = [{**cell, "cached": None, "seconds": None} for cell in claim["cells"]]
         return {**claim, "cells_from_cache": None, "cells": cells}
 
     sections = ("claims", "implementation_checks")
-    return {**document, **{key: [unmarked(c) for c in document[key]] for key in sections}}
+    unmarked_sections = {key: [unmarked(c) for c in document[key]] for key in sections}
+    return {**document, "provenance": None, **unmarked_sections}
 
 
 def test_a_changed_config_is_a_new_cell():
