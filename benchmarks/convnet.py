@@ -61,7 +61,8 @@ METHODS = {
 
 def relative_difference(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
     """‖a − b‖ / ‖b‖ over all parameters at once (conv biases before batch norm have ∇ = 0)."""
-    flat_a, flat_b = torch.cat([t.flatten() for t in a]), torch.cat([t.flatten() for t in b])
+    flat_a = torch.cat([t.detach().flatten() for t in a])
+    flat_b = torch.cat([t.detach().flatten() for t in b])
     return ((flat_a - flat_b).norm() / flat_b.norm()).item()
 
 

@@ -106,6 +106,7 @@ from algorithms.meta_gradient import MetaGradient
 from algorithms.params import Params
 from algorithms.probed_meta_gradient import chunk_plans
 from analysis.statistics import paired_ratio
+from benchmarks.convnet import relative_difference
 from figures.engine.files import write_json
 from figures.engine.timing import interleaved_rounds
 from synthetic import FewShotTasks, GlyphAlphabets, SinusoidTasks, TaskBatch
@@ -436,13 +437,6 @@ WORKLOADS: dict[str, Workload] = {
     ]
 }
 DEFAULT_WORKLOADS = tuple(name for name in WORKLOADS if name != SMOKE.name)
-
-
-def relative_difference(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
-    """‖a − b‖ / ‖b‖ over all parameters flattened into one vector."""
-    flat_a = torch.cat([t.detach().flatten() for t in a])
-    flat_b = torch.cat([t.detach().flatten() for t in b])
-    return ((flat_a - flat_b).norm() / flat_b.norm()).item()
 
 
 def setup(
