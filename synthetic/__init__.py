@@ -18,6 +18,7 @@ from synthetic.image_dataset import ImageClasses
 from synthetic.linear_mixture import LinearTaskMixture, TaskCluster
 from synthetic.mini_imagenet import load_mini_imagenet
 from synthetic.omniglot import load_omniglot
+from synthetic.omniglot_sources import OmniglotSources, load_omniglot_sources
 from synthetic.sinusoid import SinusoidTasks
 from synthetic.task_batch import TaskBatch
 from synthetic.task_sampler import SamplerFunction, TaskSampler
@@ -28,6 +29,7 @@ __all__ = [
     "GlyphAlphabets",
     "ImageClasses",
     "LinearTaskMixture",
+    "OmniglotSources",
     "SamplerFunction",
     "SinusoidTasks",
     "TaskBatch",
@@ -36,4 +38,5 @@ __all__ = [
     "check_disjoint",
     "load_mini_imagenet",
     "load_omniglot",
+    "load_omniglot_sources",
 ]

@@ -72,30 +72,57 @@ class ClassSplits:
         generator: torch.Generator,
     ) -> ClassSplits:
         """Deal the groups of ``dataset`` out to train/val/test in about these class fractions."""
-        if len(fractions) != len(SPLIT_NAMES) or any(
-            not isinstance(f, int | float) or not math.isfinite(f) or f <= 0 for f in fractions
-        ):
+        if len(fractions) != len(SPLIT_NAMES):
             raise ValueError(f"fractions must be three numbers > 0, got {fractions!r}")
-        if abs(sum(fractions) - 1.0) > 1e-9:
+        return cls(*deal_groups(dataset, fractions, SPLIT_NAMES, generator))
+
+    @classmethod
+    def with_test(
+        cls,
+        dataset: ImageClasses,
+        test: ImageClasses,
+        val_fraction: float,
+        generator: torch.Generator,
+    ) -> ClassSplits:
+        """``test`` as the meta-test split (e.g. Omniglot's evaluation alphabets); the groups
+        of ``dataset`` dealt out to train/val in about ``1 − val_fraction`` : ``val_fraction``."""
+        fractions = (1.0 - val_fraction, val_fraction)
+        train, val = deal_groups(dataset, fractions, SPLIT_NAMES[:2], generator)
+        return cls(train, val, test)
+
+
+def deal_groups(
+    dataset: ImageClasses,
+    fractions: tuple[float, ...],
+    names: tuple[str, ...],
+    generator: torch.Generator,
+) -> list[ImageClasses]:
+    """The groups of ``dataset`` in a random order, dealt out to ``names`` in about these
+    class fractions (the rule in the module docstring); every part gets ≥ 1 group."""
+    if any(not isinstance(f, int | float) or not math.isfinite(f) or f <= 0 for f in fractions):
+        raise ValueError(f"fractions must be numbers > 0, got {fractions!r}")
+    if abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(
+            f"fractions must sum to 1, got {fractions!r} (sum {sum(fractions)}); rescale them"
+        )
+    groups = dataset.group_index()
+    sizes = torch.bincount(groups).double()
+    order = torch.randperm(len(sizes), generator=generator, device=generator.device).cpu()
+    middles = torch.cumsum(sizes[order], 0) - sizes[order] / 2
+    boundaries = torch.cumsum(torch.tensor(fractions, dtype=torch.float64), 0) * len(groups)
+    split_of_group = torch.empty_like(order)
+    split_of_group[order] = torch.searchsorted(boundaries, middles, right=True).clamp_max(
+        len(fractions) - 1
+    )
+    split_of_class = split_of_group[groups]
+    parts = []
+    for split, name in enumerate(names):
+        members = (split_of_class == split).nonzero().flatten()
+        if members.numel() == 0:
             raise ValueError(
-                f"fractions must sum to 1, got {fractions!r} (sum {sum(fractions)}); rescale them"
+                f"fractions {fractions} leave the {name!r} split without any group: the "
+                f"dataset has {len(sizes)} groups of sizes {sizes.long().tolist()}; "
+                "give that split a larger fraction or use a dataset with more groups"
             )
-        groups = dataset.group_index()
-        sizes = torch.bincount(groups).double()
-        order = torch.randperm(len(sizes), generator=generator, device=generator.device).cpu()
-        middles = torch.cumsum(sizes[order], 0) - sizes[order] / 2
-        boundaries = torch.cumsum(torch.tensor(fractions, dtype=torch.float64), 0) * len(groups)
-        split_of_group = torch.empty_like(order)
-        split_of_group[order] = torch.searchsorted(boundaries, middles, right=True).clamp_max(2)
-        split_of_class = split_of_group[groups]
-        parts = {}
-        for split, name in enumerate(SPLIT_NAMES):
-            members = (split_of_class == split).nonzero().flatten()
-            if members.numel() == 0:
-                raise ValueError(
-                    f"fractions {fractions} leave the {name!r} split without any group: the "
-                    f"dataset has {len(sizes)} groups of sizes {sizes.long().tolist()}; "
-                    "give that split a larger fraction or use a dataset with more groups"
-                )
-            parts[name] = dataset.subset(members)
-        return cls(**parts)
+        parts.append(dataset.subset(members))
+    return parts

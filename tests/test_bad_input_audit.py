@@ -149,7 +149,7 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
     ),
     "unknown scale": (
         from_api(ValueError, lambda _: check_scale("huge")),
-        r"scale must be one of \('smoke', 'quick', 'paper'\), got 'huge'",
+        r"scale must be one of \('smoke', 'quick', 'omniglot', 'paper'\), got 'huge'",
     ),
     "unknown algorithm": (
         from_api(ValueError, lambda _: make("mamll", MLP((1, 4, 1)), mse, 0.1)),

@@ -1,9 +1,13 @@
 """Shared set-up of the few-shot image claims: data, class splits, model, training, evaluation.
 
 The image source is the procedural glyph alphabets by default, or Omniglot
-from a path the user gives (``omniglot=PATH``: a folder or a zip in the
-standard layout; never downloaded). Classes are split by alphabet into
-meta-train / meta-val / meta-test; the split is asserted disjoint
+from the paths the user gives (``omniglot=(PATH, ...)``: folders or zips in
+the standard layout, merged by ``synthetic.load_omniglot_sources``; never
+downloaded). Classes are split by alphabet into meta-train / meta-val /
+meta-test in ``split_fractions``; when an evaluation source
+(``images_evaluation.zip``) is among the paths, its alphabets are the
+meta-test split and the others are dealt to meta-train / meta-val. The
+split is asserted disjoint
 (``ClassSplits`` refuses overlapping classes or alphabets), so meta-test
 accuracy is always on classes never seen in meta-training.
 
@@ -16,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,7 +30,13 @@ from algorithms import ConvNet, MetaLearner, cross_entropy, evaluate_accuracy, m
 from algorithms.losses import LossFn
 from algorithms.params import Params
 from algorithms.train import TrainResult, train
-from synthetic import ClassSplits, FewShotTasks, GlyphAlphabets, load_omniglot
+from synthetic import (
+    ClassSplits,
+    FewShotTasks,
+    GlyphAlphabets,
+    OmniglotSources,
+    load_omniglot_sources,
+)
 from synthetic.class_splits import check_disjoint
 from synthetic.validation import require_count, require_positive
 
@@ -37,7 +48,7 @@ TEST_SEED_OFFSET = 1_000_003
 class FewShotSetup:
     """N-way K-shot image tasks and the conv net that learns them.
 
-    ``omniglot``: a path to Omniglot (folder or zip); ``None`` uses the glyphs
+    ``omniglot``: paths to Omniglot (folders or zips); ``None`` uses the glyphs
     (``glyph_alphabets`` alphabets of ``glyph_characters`` characters, each drawn
     ``glyph_drawings`` times), by default with enough alphabets that the
     meta-test split holds ≥ ``ways`` of them (for between-alphabet tasks).
@@ -55,7 +66,8 @@ class FewShotSetup:
     test_tasks: int = 600
     eval_steps: tuple[int, ...] = (1, 5)
     inner_steps: int = 1
-    omniglot: str | None = None
+    omniglot: tuple[str, ...] | None = None
+    split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS
     glyph_alphabets: int = 20
     glyph_characters: int = 8
     glyph_drawings: int = 20
@@ -85,10 +97,12 @@ class FewShotSetup:
         if not self.eval_steps or min(self.eval_steps) < 0:
             raise ValueError(f"eval_steps must be non-negative step counts, got {self.eval_steps}")
 
-    def at(self, device: str, omniglot: str | None) -> FewShotSetup:
-        """The same set-up on ``device``, reading Omniglot from ``omniglot`` (None: glyphs);
-        a claim config's ``device`` and ``omniglot`` (filled in by the runner) go here."""
-        return replace(self, device=device, omniglot=omniglot)
+    def at(self, device: str, omniglot: str | tuple[str, ...] | None) -> FewShotSetup:
+        """The same set-up on ``device``, reading Omniglot from ``omniglot`` (a path or
+        several; None: glyphs); a claim config's ``device`` and ``omniglot`` (filled in by
+        the runner) go here."""
+        sources = (omniglot,) if isinstance(omniglot, str) else omniglot
+        return replace(self, device=device, omniglot=sources)
 
     def splits(self) -> ClassSplits:
         """Meta-train / -val / -test classes, disjoint by alphabet (asserted)."""
@@ -100,14 +114,53 @@ class FewShotSetup:
                 sharing=self.glyph_sharing,
                 image_size=self.image_size,
             ).render()
+            splits = ClassSplits.by_group(data, self.split_fractions, _split_generator())
         else:
-            data = load_omniglot(self.omniglot, self.image_size)
-        splits = ClassSplits.by_group(data, SPLIT_FRACTIONS, torch.Generator().manual_seed(0))
+            splits = self._omniglot_splits()
         check_disjoint(train=splits.train, test=splits.test)
         return splits
 
+    def _omniglot_splits(self) -> ClassSplits:
+        sources = _cached_sources(self.omniglot, self.image_size)
+        if sources.background is None or sources.evaluation is None:
+            data = sources.background if sources.evaluation is None else sources.evaluation
+            return ClassSplits.by_group(data, self.split_fractions, _split_generator())
+        train, val, _ = self.split_fractions
+        return ClassSplits.with_test(
+            sources.background, sources.evaluation, val / (train + val), _split_generator()
+        )
+
     def tasks(self, dataset, mode: str = "any") -> FewShotTasks:
         return FewShotTasks(dataset.to(self.device), self.ways, self.shots, self.queries, mode)
+
+    def check_fits(self, claim: str, modes: tuple[str, ...] = ("any",)) -> None:
+        """Refuse data too small for ``claim``'s tasks, before any training: every split it
+        samples (meta-train and meta-test) must hold ``ways``-way tasks of each of ``modes``."""
+        per_split = self.ways if "between" in modes else 1
+        needed = f"≥ {2 * per_split + 1} alphabets ({per_split} meta-train, 1 meta-val, " + (
+            f"{per_split} meta-test)"
+        )
+        try:
+            splits = self.splits()
+        except ValueError as error:
+            raise ValueError(
+                f"{claim} needs {needed} and splits classes by alphabet in the fractions "
+                f"{self.split_fractions}: {error}. Give more alphabets (e.g. --omniglot "
+                "images_background.zip, or both small splits)"
+            ) from error
+        for name, split in (("meta-train", splits.train), ("meta-test", splits.test)):
+            for mode in modes:
+                try:
+                    FewShotTasks(split, self.ways, self.shots, self.queries, mode)
+                except ValueError as error:
+                    raise ValueError(
+                        f"{claim} needs {needed} and {self.ways}-way {self.shots}-shot tasks with "
+                        f"{self.queries} queries per class (mode {mode!r}) in the {name} "
+                        f"split, which holds {split.num_classes} classes of "
+                        f"{len(split.group_names)} alphabets {list(split.group_names)}: {error}. "
+                        "Give more alphabets (e.g. --omniglot images_background.zip) or use a "
+                        "scale whose set-up fits"
+                    ) from error
 
     def learner(
         self,
@@ -162,9 +215,34 @@ class FewShotSetup:
         return evaluate_accuracy(learner, params, tasks, generator, self.test_tasks, steps)
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_sources(paths: tuple[str, ...], image_size: int) -> OmniglotSources:
+    """The merged sources, decoded once per process (every cell of a claim reads the same)."""
+    return load_omniglot_sources(paths, image_size)
+
+
+def _split_generator() -> torch.Generator:
+    """The split is the same for every seed: seeds vary training, not which classes are held out."""
+    return torch.Generator().manual_seed(0)
+
+
+OMNIGLOT_SETUP = FewShotSetup(
+    queries=5,
+    filters=16,
+    meta_batch=4,
+    iterations=1000,
+    test_tasks=600,
+    eval_steps=(1,),
+)
+"""The ``omniglot`` scale's base: real Omniglot (the paths the user gives), 28-pixel images and
+the papers' 4-block conv net with batch norm, 5-way 1-shot, 600 test tasks; 16 filters, meta-batch
+4 and 1000 iterations so that every image claim's ≥ 5 seeds fit an hour on 2 CPU cores. Each
+claim adapts it to its own protocol (inner steps, ways, splits)."""
+
 SCALED_SETUPS = {
     "smoke": FewShotSetup(filters=8, iterations=20, test_tasks=100),
     "quick": FewShotSetup(),
+    "omniglot": OMNIGLOT_SETUP,
     "paper": FewShotSetup(filters=64, meta_batch=32, iterations=60000),
 }
 """The few-shot set-up of each scale, shared by the image claims (S2, L7)."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from figures.claims.g1_label_noise import PAPER
 from figures.claims.h2_sharp_accuracy import accuracy_figure, arm_cells, paired_accuracy_verdict
-from figures.engine.claim import Cell, Claim, Evidence, Results, Verdict
+from figures.engine.claim import SCALES, Cell, Claim, Evidence, Results, Verdict
 
 REFERENCE_ROLE = "sharp-maml-low"
 INNER_RULE_ROLES = ((REFERENCE_ROLE, REFERENCE_ROLE), ("sharp-maml-agnostic",) * 2)
@@ -57,4 +57,5 @@ G2 = Claim(
     inner_rule_cells,
     inner_rule_check,
     accuracy_figure,
+    scales=SCALES,
 )

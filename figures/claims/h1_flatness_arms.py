@@ -44,6 +44,7 @@ from algorithms.convnet import exact_higher_derivatives
 from algorithms.params import Params
 from analysis import HessianOperator, extreme_eigenvalues, sam_sharpness
 from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot_cost import outer_step_seconds, protocol, training_seconds
 from figures.claims.sharp_family import VARIANTS, require_algorithms
 from synthetic import SinusoidTasks
 from synthetic.task_sampler import TaskSampler
@@ -144,6 +145,11 @@ class Trajectory:
         return {"snapshots": snapshots, "train_seconds": seconds}
 
 
+MEASURE_COST = 3
+"""Meta-gradients per Lanczos or ascent step of a flatness measurement (an HVP of the meta-loss
+costs about two to three meta-gradients; with batch norm made exact for third derivatives)."""
+
+
 def _options(algorithm: str, rho: float) -> dict[str, float]:
     return {} if algorithm == REFERENCE else {"rho": rho}
 
@@ -210,12 +216,36 @@ class GlyphFlatnessArm:
     inner_lr: float = 0.4
     snapshot_every: int = 20
     probe: FlatnessProbe = FlatnessProbe(measure_tasks=5, sharpness_steps=4)
-    omniglot: str | None = None
+    omniglot: tuple[str, ...] | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
         _check_arm(self.algorithm, self.rho, self.setup.iterations, self.snapshot_every)
         require_positive("inner_lr", self.inner_lr)
+
+    def check_inputs(self) -> None:
+        """Refuse data too small for these tasks before any cell runs."""
+        self.setup.at(self.device, self.omniglot).check_fits("H1's image arms")
+
+    def estimated_seconds(self) -> float:
+        """Training from a timing probe, plus each flatness measurement counted as
+        ``MEASURE_COST`` MAML meta-gradients (Lanczos HVPs, SAM ascent steps) on its tasks."""
+        setup = self.setup.at(self.device, self.omniglot)
+        options = _options(self.algorithm, self.rho)
+        measured = setup.iterations // self.snapshot_every if self.algorithm == REFERENCE else 1
+        gradient = outer_step_seconds(setup, REFERENCE, self.inner_lr) * (
+            self.probe.measure_tasks / setup.meta_batch
+        )
+        work = MEASURE_COST * (self.probe.lanczos_steps + self.probe.sharpness_steps)
+        return training_seconds(setup, self.algorithm, self.inner_lr, **options) + (
+            measured * work * gradient
+        )
+
+    def protocol(self) -> dict[str, str]:
+        setup = self.setup.at(self.device, self.omniglot)
+        return protocol(
+            setup, self.inner_lr, ρ=self.rho, **{"snapshots every": self.snapshot_every}
+        )
 
     def run(self, seed: int) -> dict[str, Any]:
         setup = self.setup.at(self.device, self.omniglot)

@@ -51,12 +51,14 @@ from matplotlib.figure import Figure
 
 from analysis.statistics import mean_interval
 from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot_cost import evaluation_seconds, protocol, training_seconds
 from figures.claims.seed_comparison import (
     paired_differences,
     paired_verdict,
     plot_paired_differences,
 )
 from figures.claims.sharp_family import (
+    OMNIGLOT_SETUP,
     PAPER,
     PAPER_INNER_LR,
     PAPER_RHO,
@@ -65,7 +67,7 @@ from figures.claims.sharp_family import (
     VARIANTS,
     require_algorithms,
 )
-from figures.engine.claim import Cell, Claim, Evidence, Results, Verdict
+from figures.engine.claim import SCALES, Cell, Claim, Evidence, Results, Verdict
 from synthetic.validation import require_non_negative, require_positive
 
 H2_ROLES = tuple((a, a) for a in ("maml", *VARIANTS))
@@ -86,7 +88,7 @@ class AccuracyConfig:
     roles: tuple[tuple[str, str], ...] = H2_ROLES
     rho: float = 0.05
     inner_lr: float = 0.4
-    omniglot: str | None = None
+    omniglot: tuple[str, ...] | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -100,6 +102,23 @@ class AccuracyConfig:
 
     def run(self, seed: int) -> dict[str, Any]:
         return accuracy_experiment(self, seed)
+
+    def check_inputs(self) -> None:
+        """Refuse data too small for these tasks before any cell runs."""
+        self.setup.at(self.device, self.omniglot).check_fits("H2/G2's accuracy cells")
+
+    def estimated_seconds(self) -> float:
+        """Training and scoring every role's algorithm, from timing probes."""
+        setup = self.setup.at(self.device, self.omniglot)
+        total = 0.0
+        for _, algorithm in self.roles:
+            options = {} if algorithm == "maml" else {"rho": self.rho}
+            total += training_seconds(setup, algorithm, self.inner_lr, **options)
+            total += evaluation_seconds(setup, algorithm, self.inner_lr, **options)
+        return total
+
+    def protocol(self) -> dict[str, str]:
+        return protocol(self.setup.at(self.device, self.omniglot), self.inner_lr, ρ=self.rho)
 
 
 def accuracy_experiment(config: AccuracyConfig, seed: int) -> dict[str, Any]:
@@ -182,9 +201,10 @@ def accuracy_figure(results: Results) -> Figure:
 SCALED_CONFIGS = {
     "smoke": AccuracyConfig(replace(QUICK_SETUP, iterations=3, test_tasks=10, filters=4)),
     "quick": AccuracyConfig(QUICK_SETUP),
+    "omniglot": AccuracyConfig(OMNIGLOT_SETUP),
     "paper": AccuracyConfig(PAPER_SETUP, rho=PAPER_RHO, inner_lr=PAPER_INNER_LR),
 }
-SEEDS = {"smoke": 2, "quick": 5, "paper": 5}
+SEEDS = {"smoke": 2, "quick": 5, "omniglot": 5, "paper": 5}
 
 
 def arm_cells(scale: str, roles: tuple[tuple[str, str], ...] = H2_ROLES) -> list[Cell]:
@@ -202,4 +222,5 @@ H2 = Claim(
     arm_cells,
     accuracy_check,
     accuracy_figure,
+    scales=SCALES,
 )

@@ -62,13 +62,14 @@ import torch
 from matplotlib.figure import Figure
 
 from figures.claims.fewshot import SCALED_SETUPS, FewShotSetup
+from figures.claims.fewshot_cost import evaluation_seconds, protocol, training_seconds
 from figures.claims.seed_comparison import (
     paired_differences,
     paired_verdict,
     plot_paired_differences,
     plot_seed_intervals,
 )
-from figures.engine.claim import Cell, Claim, Results, Verdict
+from figures.engine.claim import SCALES, Cell, Claim, Results, Verdict
 from synthetic import FewShotTasks, ImageClasses, TaskBatch, TaskSampler
 from synthetic.class_splits import check_disjoint
 from synthetic.validation import require_positive
@@ -106,7 +107,7 @@ class LandscapeArm:
     algorithm: str = "maml"
     training: str = "mixture"
     inner_lr: float = 0.4
-    omniglot: str | None = None
+    omniglot: tuple[str, ...] | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -123,6 +124,20 @@ class LandscapeArm:
 
     def run(self, seed: int) -> dict[str, Any]:
         return arm_experiment(self, seed)
+
+    def check_inputs(self) -> None:
+        """Refuse data too small for these tasks before any cell runs."""
+        self.setup.at(self.device, self.omniglot).check_fits("L7", tuple(TASK_MODES.values()))
+
+    def estimated_seconds(self) -> float:
+        """Training and scoring on hard and easy tasks, from a timing probe."""
+        setup = self.setup.at(self.device, self.omniglot)
+        return training_seconds(setup, self.algorithm, self.inner_lr) + len(
+            TASK_MODES
+        ) * evaluation_seconds(setup, self.algorithm, self.inner_lr)
+
+    def protocol(self) -> dict[str, str]:
+        return protocol(self.setup.at(self.device, self.omniglot), self.inner_lr)
 
 
 @dataclass(frozen=True)
@@ -258,11 +273,14 @@ def landscape_figure(results: Results) -> Figure:
 L7_SETUPS = {
     "smoke": replace(QUICK_SETUP, filters=4, iterations=5, test_tasks=20),
     "quick": QUICK_SETUP,
+    "omniglot": replace(SCALED_SETUPS["omniglot"], ways=3, split_fractions=(0.5, 0.1, 0.4)),
     "paper": replace(SCALED_SETUPS["paper"], eval_steps=(1,)),
 }
-"""Paper: Finn et al.'s Omniglot 5-way 1-shot protocol (REFERENCE.md §6: 64 filters, α = 0.4,
-one step, meta-batch 32, 60 000 iterations, 28-pixel images) and 600 test tasks."""
-SEEDS = {"smoke": 2, "quick": 5, "paper": 5}
+"""Omniglot: the shared small splits' 8 alphabets dealt 4 / 1 / 3, so that the meta-test split
+holds 3 alphabets and an easy (between-alphabet) task can have 3 ways; 16 filters, 1000
+iterations. Paper: Finn et al.'s Omniglot 5-way 1-shot protocol (REFERENCE.md §6: 64 filters,
+α = 0.4, one step, meta-batch 32, 60 000 iterations, 28-pixel images) and 600 test tasks."""
+SEEDS = {"smoke": 2, "quick": 5, "omniglot": 5, "paper": 5}
 
 
 def landscape_cells(scale: str) -> list[Cell]:
@@ -283,4 +301,5 @@ L7 = Claim(
     landscape_cells,
     landscape_check,
     landscape_figure,
+    scales=SCALES,
 )

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot_cost import evaluation_seconds, protocol, training_seconds
 from figures.claims.seed_comparison import paired_verdict
 from figures.engine.claim import Verdict
 from synthetic import FewShotTasks
@@ -46,7 +47,7 @@ class AccuracyConfig:
 
     setup: FewShotSetup
     methods: tuple[Method, ...]
-    omniglot: str | None = None
+    omniglot: tuple[str, ...] | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -58,6 +59,23 @@ class AccuracyConfig:
 
     def run(self, seed: int) -> dict[str, Any]:
         return accuracy_experiment(self, seed)
+
+    def check_inputs(self) -> None:
+        """Refuse data too small for these tasks before any cell runs."""
+        self.setup.at(self.device, self.omniglot).check_fits("S2's accuracy cells")
+
+    def estimated_seconds(self) -> float:
+        """Training and scoring every method, from timing probes."""
+        setup = self.setup.at(self.device, self.omniglot)
+        return sum(
+            training_seconds(setup, algorithm, lr) + evaluation_seconds(setup, algorithm, lr)
+            for _, algorithm, lr in self.methods
+        )
+
+    def protocol(self) -> dict[str, str]:
+        steps = ", ".join(f"{role} {lr:g}" for role, _, lr in self.methods)
+        setup = self.setup.at(self.device, self.omniglot)
+        return protocol(setup, self.methods[0][2]) | {"α per method": steps}
 
 
 def accuracy_experiment(config: AccuracyConfig, seed: int) -> dict[str, Any]:

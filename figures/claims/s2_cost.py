@@ -49,6 +49,7 @@ import torch
 from algorithms import MetaLearner, Params, parameters_of
 from analysis.flops import matmul_flops
 from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot_cost import outer_step_seconds
 from figures.claims.s2_accuracy import Method
 from figures.engine.claim import Evidence, Verdict
 from figures.engine.timing import interleaved_seconds
@@ -65,7 +66,7 @@ class CostConfig:
     setup: FewShotSetup
     methods: tuple[Method, ...]
     timing_rounds: int = 5
-    omniglot: str | None = None
+    omniglot: tuple[str, ...] | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -75,6 +76,17 @@ class CostConfig:
 
     def run(self, seed: int) -> dict[str, Any]:
         return cost_experiment(self, seed)
+
+    def check_inputs(self) -> None:
+        """Refuse data too small for these tasks before any cell runs."""
+        self.setup.at(self.device, self.omniglot).check_fits("S2's cost cell")
+
+    def estimated_seconds(self) -> float:
+        """``timing_rounds`` + 2 (a warm-up, the FLOP count) outer steps of each method."""
+        setup = self.setup.at(self.device, self.omniglot)
+        return (self.timing_rounds + 2) * sum(
+            outer_step_seconds(setup, algorithm, lr) for _, algorithm, lr in self.methods
+        )
 
 
 def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:

@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot import SCALED_SETUPS, FewShotSetup
 
 PAPER = "Abbas, Xiao, Chen, Chen, Chen 2022 (Sharp-MAML, ICML, arXiv 2206.03996)"
 VARIANTS = ("sharp-maml-low", "sharp-maml-up", "sharp-maml-both", "sharp-maml-efficient")
@@ -45,6 +45,10 @@ QUICK_SETUP = FewShotSetup(
 )
 """The few-shot glyph set-up of H1 and H2 at the quick scale: 8 alphabets (5 meta-trained,
 2 meta-tested), 14-pixel images and a 2-block conv net, so that every arm of 5 seeds fits."""
+
+OMNIGLOT_SETUP = SCALED_SETUPS["omniglot"]
+"""H1 and H2 at the ``omniglot`` scale: the shared base (real Omniglot, 28 pixels, 4 blocks of
+16 filters, 5-way 1-shot, 1 inner step, 1000 iterations, 600 test tasks)."""
 
 PAPER_SETUP = FewShotSetup(
     queries=15,

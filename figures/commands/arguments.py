@@ -76,11 +76,15 @@ def checked_executor(
     return ProcessExecutor(jobs)
 
 
-def checked_data_path(path: Path) -> Path:
-    """``path``, refusing one that does not exist (data is never downloaded)."""
-    if not path.exists():
-        raise ValueError(
-            f"--omniglot {path} does not exist; give the folder holding <Alphabet>/characterNN/ "
-            "or a zip such as images_background.zip"
-        )
-    return path
+def checked_data_paths(paths: list[Path] | None) -> tuple[str, ...] | None:
+    """The ``--omniglot`` paths as absolute strings (None if none was given), refusing one
+    that does not exist (data is never downloaded)."""
+    if not paths:
+        return None
+    for path in paths:
+        if not path.exists():
+            raise ValueError(
+                f"--omniglot {path} does not exist; give the folder holding "
+                "<Alphabet>/characterNN/ or a zip such as images_background.zip"
+            )
+    return tuple(str(path.resolve()) for path in paths)

@@ -1,7 +1,7 @@
 """The ``mamlscape`` command.
 
-    mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|paper] [--out DIR] [--device cpu|cuda]
-                        [--omniglot PATH]
+    mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|omniglot|paper] [--out DIR]
+                        [--device cpu|cuda] [--omniglot PATH [--omniglot PATH ...]]
                         [--jobs N | --serial | --scheduler tcp://HOST:8786 | --dask-local N]
                         [--cells-per-task N]
     mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
@@ -9,7 +9,8 @@
     mamlscape readme --verdicts OUT/verdicts.json [--readme README.md]
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
-default), reusing every cell already in ``OUT/cache``, checks each claim and
+default; at ``--scale omniglot`` the image claims, on the Omniglot sources
+given), reusing every cell already in ``OUT/cache``, checks each claim and
 writes ``report.html``, ``report.md``, ``results.json`` and ``figures/`` into
 ``--out``. Cells run in a local process pool (one worker per core, or
 ``--jobs N``), one after another (``--serial``), on a running Dask scheduler
@@ -38,14 +39,15 @@ from pathlib import Path
 
 from figures.claims.catalogue import claim_ids, select
 from figures.commands.arguments import (
-    checked_data_path,
+    checked_data_paths,
     checked_device,
     checked_executor,
     checked_output_folder,
 )
+from figures.commands.run_plan import ESTIMATED_SCALES, run_plan
 from figures.commands.spectrum import add_spectrum_command
 from figures.commands.train import add_train_command
-from figures.engine.claim import PIPELINE_SCALES, SCALES
+from figures.engine.claim import PIPELINE_SCALES, SCALES, Claim
 from figures.engine.files import write_json
 from figures.engine.provenance import provenance
 from figures.engine.report import PIPELINE_NOTE, write_report
@@ -98,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=SCALES,
         default="quick",
         help="smoke: seconds, checks the pipeline only; quick: minutes on a "
-        "laptop CPU; paper: the papers' run lengths",
+        "laptop CPU, glyphs for the image claims; omniglot: the image claims on the real "
+        "Omniglot given with --omniglot, under an hour on 2 cores; paper: the papers' protocols",
     )
     reproduce.add_argument(
         "--out",
@@ -110,10 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--omniglot",
         type=Path,
+        action="append",
         default=None,
-        help="Omniglot folder or zip for the few-shot claims (default: glyphs)",
+        help="Omniglot folder or zip for the few-shot claims (default: glyphs); give it again "
+        "for more sources (shared alphabets are merged; images_evaluation is the meta-test split)",
     )
     reproduce.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    reproduce.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each claim's protocol and the run's estimated cost (timing probes), "
+        "run nothing",
+    )
     where = reproduce.add_mutually_exclusive_group()
     where.add_argument(
         "--jobs",
@@ -168,26 +179,52 @@ def readme_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def omniglot_claims(
+    claims: list[Claim], all_claims: bool, omniglot: tuple[str, ...] | None
+) -> list[Claim]:
+    """The claims of an ``omniglot``-scale run: the image claims among ``claims`` when none
+    were named, else ``claims`` (refusing the others before any work); Omniglot is required."""
+    if omniglot is None:
+        raise ValueError(
+            "--scale omniglot runs the image claims on real Omniglot: give the data with "
+            "--omniglot PATH (repeatable), e.g. --omniglot images_background_small1.zip "
+            "--omniglot images_background_small2.zip"
+        )
+    if all_claims:
+        return [claim for claim in claims if "omniglot" in claim.scales]
+    for claim in claims:
+        claim.cells_at("omniglot")
+    return claims
+
+
 def reproduce_command(args: argparse.Namespace) -> int:
     device = checked_device(args.device)
     ids = None if args.claims is None else [i.strip() for i in args.claims.split(",") if i.strip()]
     claims = select(ids)
-    out = checked_output_folder(args.out)
+    omniglot = checked_data_paths(args.omniglot)
+    if args.scale == "omniglot":
+        claims = omniglot_claims(claims, ids is None, omniglot)
     executor = checked_executor(
         args.serial, args.jobs, args.scheduler, args.dask_local, args.cells_per_task
     )
+    if args.dry_run or args.scale in ESTIMATED_SCALES:
+        workers = getattr(executor, "workers", None) or 1
+        print(run_plan(claims, args.scale, args.out / "cache", device, omniglot, workers))
+        if args.dry_run:
+            return 0
+    out = checked_output_folder(args.out)
     print(
         f"mamlscape reproduce: {len(claims)} claims, scale={args.scale}, device={device}, "
         f"executor={executor.name}, writing to {out.resolve()}"
     )
     start = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    omniglot = None if args.omniglot is None else str(checked_data_path(args.omniglot).resolve())
     outcomes = run_claims(
         claims, args.scale, out / "cache", device, not args.no_progress, executor, omniglot
     )
     argv = ["mamlscape", *args.command_line]
-    run = provenance(argv, started, time.perf_counter() - start, {"omniglot": omniglot})
+    datasets = {f"omniglot {Path(path).name}": path for path in omniglot or ()}
+    run = provenance(argv, started, time.perf_counter() - start, datasets)
     verdicts = write_report(out, claims, outcomes, args.scale, device, run)
     if args.scale in PIPELINE_SCALES:
         print(f"  {PIPELINE_NOTE}")

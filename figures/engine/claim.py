@@ -14,7 +14,10 @@ A :class:`Claim` declares
 - ``figure(results) -> matplotlib Figure``,
 - ``kind``: a *paper claim* (what a paper asserts, checked on its protocol)
   or an *implementation check* (an identity that only a bug can break: a
-  closed form, a bound that holds by theorem); the report keeps them apart.
+  closed form, a bound that holds by theorem); the report keeps them apart;
+- ``scales``: the scales it runs at: ``GENERAL_SCALES`` (smoke, quick,
+  paper), plus ``omniglot`` for the image claims, which then run on the real
+  Omniglot the user gives.
 
 The runner (``figures.engine.runner``) executes cells and caches each result
 by the hash of its config; the report (``figures.engine.report``) is drawn
@@ -47,8 +50,11 @@ from matplotlib.figure import Figure
 
 Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 Kind = Literal["paper claim", "implementation check"]
-SCALES = ("smoke", "quick", "paper")
+SCALES = ("smoke", "quick", "omniglot", "paper")
 PIPELINE_SCALES = ("smoke",)
+GENERAL_SCALES = ("smoke", "quick", "paper")
+"""The scales every claim has; ``omniglot`` (real Omniglot, given by the user) only the
+image claims, which declare ``scales=SCALES``."""
 
 
 class Experiment(Protocol):
@@ -151,6 +157,17 @@ class Claim:
     check: Callable[[Results], Verdict]
     figure: Callable[[Results], Figure]
     kind: Kind = "paper claim"
+    scales: tuple[str, ...] = GENERAL_SCALES
+
+    def cells_at(self, scale: str) -> list[Cell]:
+        """``cells(scale)``, refusing a scale this claim does not have."""
+        if check_scale(scale) not in self.scales:
+            raise ValueError(
+                f"claim {self.id} has no {scale!r} scale (its scales: {list(self.scales)}); "
+                f"the {scale!r} scale runs the image claims only: leave {self.id} out of "
+                "--claims or pick another --scale"
+            )
+        return self.cells(scale)
 
 
 def check_scale(scale: str) -> str:

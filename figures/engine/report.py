@@ -44,6 +44,7 @@ import scipy
 import torch
 
 from figures.engine.claim import PIPELINE_SCALES, Claim, Verdict
+from figures.engine.cost import protocol_rows
 from figures.engine.files import save_figure, write_json
 from figures.engine.provenance import describe
 from figures.engine.runner import CellOutcome, results_of
@@ -135,6 +136,7 @@ def claim_entry(claim: Claim, verdict: Verdict, outcomes: list[CellOutcome]) -> 
         "verdict": verdict.as_dict(),
         "figure": f"figures/{claim.id}.png",
         "cells_from_cache": sum(outcome.cached for outcome in outcomes),
+        "protocol": protocol_rows(outcome.cell.config for outcome in outcomes),
         "cells": [
             {
                 "config": outcome.entry.description["config"],
@@ -195,6 +197,10 @@ def render_markdown(document: dict[str, Any]) -> str:
                 f"![{claim['id']}]({claim['figure']})",
                 "",
             ]
+            lines += [
+                "Protocol: " + "; ".join(f"{what} {value}" for what, value in row.items())
+                for row in claim.get("protocol", [])
+            ]
             for cell in claim["cells"]:
                 origin = "from cache" if cell["cached"] else f"{cell['seconds']:.2f} s"
                 lines.append(
@@ -224,7 +230,11 @@ def render_html(document: dict[str, Any], figures: dict[str, bytes]) -> str:
         f"{STATUS_COLOURS[c['verdict']['status']]}'>"
         f"{html.escape(row_cells(c, pipeline)[1])}</b>: "
         f"{html.escape(c['verdict']['reason'])}</p>"
-        f"<img alt='{c['id']}' src='data:image/png;base64,"
+        + "".join(
+            "<p>Protocol: " + html.escape("; ".join(f"{k} {v}" for k, v in row.items())) + "</p>"
+            for row in c.get("protocol", [])
+        )
+        + f"<img alt='{c['id']}' src='data:image/png;base64,"
         f"{base64.b64encode(figures[c['id']]).decode()}'>"
         f"<details><summary>numbers ({len(c['cells'])} cells, {c['cells_from_cache']} from "
         f"cache)</summary><pre>{html.escape(json.dumps(c['cells'], indent=1))}</pre>"

@@ -7,7 +7,9 @@ each is stored the moment it arrives, in this process, with an atomic rename:
 a run killed at any moment loses only cells in flight, and a rerun computes
 only those. Outcomes come back in the claims' cell order whatever the
 completion order. Configs that have a ``device`` field get the requested
-device.
+device. Before any cell runs, each distinct pending config that has a
+``check_inputs()`` method is checked (e.g. that the data given holds the
+tasks the experiment samples), so bad input fails at once, not hours in.
 
 A cell that raises does not stop the others: they finish and are stored, then
 :class:`CellFailuresError` names every failed cell. Ctrl-C stops the executor and
@@ -27,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +38,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from figures.engine.cache import CacheEntry, CellCache
-from figures.engine.claim import Cell, Claim, Results, check_scale
+from figures.engine.claim import Cell, Claim, Results
 from figures.engine.code_fingerprint import code_fingerprint
 from figures.engine.executors import Executor, SerialExecutor
 
@@ -97,17 +100,44 @@ class CellFailuresError(RuntimeError):
         self.summary = summary
 
 
-def cells_of(claim: Claim, scale: str, device: str, omniglot: str | None = None) -> list[Cell]:
+def cells_of(
+    claim: Claim, scale: str, device: str, omniglot: tuple[str, ...] | None = None
+) -> list[Cell]:
     """The claim's cells at ``scale``, with the run's options filled into the configs.
 
     A run option (``device``; ``omniglot``, a data path) goes into every config
     that declares a field of that name; an option left ``None`` changes nothing.
     """
     options = {"device": device, "omniglot": omniglot}
-    return [
-        Cell(with_options(cell.config, options), cell.seed)
-        for cell in claim.cells(check_scale(scale))
-    ]
+    return [Cell(with_options(cell.config, options), cell.seed) for cell in claim.cells_at(scale)]
+
+
+def pending_cells(
+    claims: list[Claim],
+    scale: str,
+    cache_dir: Path,
+    device: str = "cpu",
+    omniglot: tuple[str, ...] | None = None,
+) -> dict[str, list[Cell]]:
+    """``{claim id: its cells not yet in the cache}``: what a run would compute."""
+    cache = CellCache(cache_dir)
+    return {
+        claim.id: [
+            cell
+            for cell in cells_of(claim, scale, device, omniglot)
+            if cache.load(entry_of(claim, cell)) is None
+        ]
+        for claim in claims
+    }
+
+
+def check_inputs(configs: Iterable[Any]) -> None:
+    """Call each distinct config's ``check_inputs()``, where it has one, before any cell runs:
+    data too small for an experiment is refused up front, not after hours of other cells."""
+    for config in dict.fromkeys(configs):
+        check = getattr(config, "check_inputs", None)
+        if check is not None:
+            check()
 
 
 def with_options(config: Any, options: dict[str, Any]) -> Any:
@@ -130,7 +160,7 @@ def run_claims(
     device: str = "cpu",
     progress: bool = True,
     executor: Executor | None = None,
-    omniglot: str | None = None,
+    omniglot: tuple[str, ...] | None = None,
 ) -> dict[str, list[CellOutcome]]:
     """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
     cache = CellCache(cache_dir)
@@ -155,6 +185,7 @@ def run_claims(
             )
         )
     pending = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    check_inputs(plan[index][1].config for index in pending)
     cells = [plan[i][1] for i in pending]
     failures: list[str] = []
 

@@ -12,10 +12,10 @@ def test_omniglot_path_reaches_the_few_shot_cells_only(tmp_path):
     claims = {claim.id: claim for claim in select(["L1", "S2", "L7", "H2"])}
     l1, s2 = claims["L1"], claims["S2"]
     for claim_id in ("S2", "L7", "H2"):
-        cells = cells_of(claims[claim_id], "quick", "cpu", str(tmp_path))
-        assert {c.config.omniglot for c in cells} == {str(tmp_path)}, claim_id
+        cells = cells_of(claims[claim_id], "quick", "cpu", (str(tmp_path),))
+        assert {c.config.omniglot for c in cells} == {(str(tmp_path),)}, claim_id
     assert {c.config.omniglot for c in cells_of(s2, "quick", "cpu")} == {None}
-    assert cells_of(l1, "quick", "cpu", str(tmp_path))[0].config == l1.cells("quick")[0].config
+    assert cells_of(l1, "quick", "cpu", (str(tmp_path),))[0].config == l1.cells("quick")[0].config
 
 
 def test_missing_omniglot_path_is_refused(tmp_path, capsys):
@@ -35,3 +35,35 @@ def test_missing_omniglot_path_is_refused(tmp_path, capsys):
         )
     assert stop.value.code == 2
     assert "nowhere.zip does not exist" in capsys.readouterr().err
+
+
+def test_the_omniglot_scale_runs_the_image_claims_and_refuses_the_others(tmp_path, capsys):
+    from figures.claims.catalogue import CLAIMS, select
+    from figures.commands.cli import main, omniglot_claims
+
+    image_claims = [claim.id for claim in CLAIMS if "omniglot" in claim.scales]
+    assert image_claims == ["L7", "S2", "H1", "H2", "H3", "G2"]
+    chosen = omniglot_claims(select(None), True, (str(tmp_path),))
+    assert [claim.id for claim in chosen] == image_claims
+    with pytest.raises(ValueError, match="claim L1 has no 'omniglot' scale"):
+        omniglot_claims(select(["L1", "L7"]), False, (str(tmp_path),))
+    with pytest.raises(SystemExit) as stop:
+        main(["reproduce", "--scale", "omniglot", "--out", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert "give the data with --omniglot PATH" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists(), "refused before any work"
+
+
+def test_data_too_small_for_a_claim_is_refused_before_any_cell_runs(tmp_path, capsys):
+    from figures.commands.cli import main
+    from tests.omniglot_zips import write_omniglot_zip
+
+    source = write_omniglot_zip(tmp_path / "images_background.zip", alphabets=3, characters=4)
+    out = tmp_path / "out"
+    words = ["reproduce", "--scale", "omniglot", "--claims", "L7", "--serial", "--no-progress"]
+    with pytest.raises(SystemExit) as stop:
+        main([*words, "--omniglot", str(source), "--out", str(out)])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert "L7 needs ≥ 7 alphabets (3 meta-train, 1 meta-val, 3 meta-test)" in error
+    assert not list((out / "cache").rglob("*.json")), "no cell ran"

@@ -13,14 +13,16 @@ from figures.claims.h2_sharp_accuracy import (
     AccuracyConfig,
 )
 from figures.claims.h3_sharp_cost import CostConfig
-from figures.engine.claim import SCALES
+from figures.engine.claim import GENERAL_SCALES, SCALES
 
 
 def test_every_claim_is_registered_with_cells_at_every_scale():
     for claim_id in ("H1", "H2", "H3", "G1", "G2"):
         claim = REGISTRY[claim_id]
-        for scale in SCALES:
-            assert claim.cells(scale)
+        for scale in claim.scales:
+            assert claim.cells_at(scale)
+    assert REGISTRY["G1"].scales == GENERAL_SCALES, "G1 has no image tasks"
+    assert all(REGISTRY[i].scales == SCALES for i in ("H1", "H2", "H3", "G2"))
 
 
 @pytest.mark.parametrize(

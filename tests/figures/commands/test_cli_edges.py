@@ -38,12 +38,17 @@ def test_cells_per_task_without_dask_is_refused(tmp_path, capsys):
 def test_the_report_records_version_commit_command_time_and_data(tmp_path):
     data = tmp_path / "omniglot.zip"
     data.write_bytes(b"stand-in bytes")
+    other = tmp_path / "images_evaluation.zip"
+    other.write_bytes(b"other bytes")
     out = tmp_path / "run"
     words = ["reproduce", "--claims", "L2-closed-form", "--scale", "smoke", "--serial"]
-    assert main([*words, "--omniglot", str(data), "--out", str(out)]) == 0
+    sources = ["--omniglot", str(data), "--omniglot", str(other)]
+    assert main([*words, *sources, "--out", str(out)]) == 0
     record = json.loads((out / "results.json").read_text())["provenance"]
     assert record["mamlscape"] == metadata.version("mamlscape")
     assert record["command"].startswith("mamlscape reproduce --claims L2-closed-form")
     assert record["started"].endswith("+00:00") and record["seconds"] >= 0
-    assert record["datasets"]["omniglot"]["sha256"] == hashlib.sha256(b"stand-in bytes").hexdigest()
+    datasets = record["datasets"]
+    assert datasets["omniglot omniglot.zip"]["sha256"] == hashlib.sha256(b"stand-in bytes").hexdigest()
+    assert datasets["omniglot images_evaluation.zip"]["path"] == str(other.resolve())
     assert f"`{record['command']}`" in (out / "report.md").read_text()
