@@ -29,7 +29,9 @@ def test_an_alphabet_in_two_sources_is_counted_once(tmp_path):
 def test_sources_that_disagree_on_a_character_are_refused(tmp_path):
     first = write_omniglot_zip(tmp_path / "a.zip", alphabets=2, characters=2, drawings=3)
     other = write_omniglot_zip(tmp_path / "b.zip", alphabets=2, characters=2, drawings=3, seed=7)
-    with pytest.raises(ValueError, match=r"Alphabet00/character01 is in both .*a\.zip and .*b\.zip"):
+    with pytest.raises(
+        ValueError, match=r"Alphabet00/character01 is in both .*a\.zip and .*b\.zip"
+    ):
         load_omniglot_sources([first, other])
 
 

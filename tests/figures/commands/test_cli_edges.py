@@ -49,6 +49,8 @@ def test_the_report_records_version_commit_command_time_and_data(tmp_path):
     assert record["command"].startswith("mamlscape reproduce --claims L2-closed-form")
     assert record["started"].endswith("+00:00") and record["seconds"] >= 0
     datasets = record["datasets"]
-    assert datasets["omniglot omniglot.zip"]["sha256"] == hashlib.sha256(b"stand-in bytes").hexdigest()
+    assert (
+        datasets["omniglot omniglot.zip"]["sha256"] == hashlib.sha256(b"stand-in bytes").hexdigest()
+    )
     assert datasets["omniglot images_evaluation.zip"]["path"] == str(other.resolve())
     assert f"`{record['command']}`" in (out / "report.md").read_text()
