@@ -52,7 +52,7 @@ from figures.engine.files import write_json
 from figures.engine.provenance import provenance
 from figures.engine.report import PIPELINE_NOTE, write_report
 from figures.engine.runner import CellFailuresError, SweepInterrupted, run_claims
-from figures.engine.verdict_summary import render_summary, replace_block
+from figures.engine.verdict_summary import render_summary, replace_block, summary_copy
 from synthetic.files import write_atomically
 
 
@@ -172,8 +172,9 @@ def readme_command(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise ValueError(f"{path} does not exist; give {what}")
     summary = json.loads(args.verdicts.read_text())
-    text = replace_block(args.readme.read_text(), render_summary(summary))
-    write_json(args.readme.with_suffix(".verdicts.json"), summary)
+    scale = summary["scale"]
+    text = replace_block(args.readme.read_text(), render_summary(summary), scale)
+    write_json(summary_copy(args.readme, scale), summary)
     write_atomically(args.readme, lambda stream: stream.write(text.encode()))
     print(f"{args.readme}: verdict tables of {len(summary['claims'])} claims rewritten")
     return 0

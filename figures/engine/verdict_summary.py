@@ -5,7 +5,9 @@ implementation check its id, status, reason and evidence, with the scale and
 the git commit of the run (:func:`verdict_summary`). ``mamlscape readme
 --verdicts OUT/verdicts.json`` copies that file beside the README as
 ``README.verdicts.json`` and rewrites the block between ``BEGIN`` and ``END``
-with :func:`render_summary` of it; a test checks that the README's block is
+with :func:`render_summary` of it. A run at another scale (``omniglot``) has
+a block of its own, between the :func:`markers` of that scale, and its copy
+is ``README.verdicts-<scale>.json``. A test checks that the README's block is
 exactly the rendering of the committed file, and that the file covers every
 registered claim, so a stale README fails ``make test``.
 
@@ -27,6 +29,8 @@ from typing import Any
 
 BEGIN = "<!-- verdicts:begin -->"
 END = "<!-- verdicts:end -->"
+README_SCALE = "quick"
+"""The scale whose verdicts the README's main block shows; other scales have blocks of their own."""
 KINDS = (("paper claim", "Paper claims"), ("implementation check", "Implementation checks"))
 NO_EVIDENCE = {"statistic": "—", "seeds": "—", "resolvable": "—"}
 
@@ -94,13 +98,29 @@ def render_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def replace_block(text: str, block: str) -> str:
-    """``text`` with what lies between the ``BEGIN`` and ``END`` markers replaced by ``block``."""
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+def markers(scale: str = README_SCALE) -> tuple[str, str]:
+    """The lines around a scale's verdict block: ``BEGIN``/``END`` for the quick scale,
+    ``<!-- verdicts-<scale>:begin -->``/``…:end -->`` for another."""
+    if scale == README_SCALE:
+        return BEGIN, END
+    return f"<!-- verdicts-{scale}:begin -->", f"<!-- verdicts-{scale}:end -->"
+
+
+def summary_copy(readme: Path, scale: str) -> Path:
+    """The file beside ``readme`` that keeps the verdicts its ``scale`` block renders:
+    ``README.verdicts.json`` for the quick scale, ``README.verdicts-<scale>.json`` else."""
+    suffix = ".verdicts.json" if scale == README_SCALE else f".verdicts-{scale}.json"
+    return readme.with_suffix(suffix)
+
+
+def replace_block(text: str, block: str, scale: str = README_SCALE) -> str:
+    """``text`` with what lies between ``scale``'s markers replaced by ``block``."""
+    begin, end = markers(scale)
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
         raise ValueError(
-            f"the README must hold one {BEGIN} line followed by one {END} line; add them "
-            "where the verdict tables belong"
+            f"the README must hold one {begin} line followed by one {end} line; add them "
+            f"where the {scale} scale's verdict tables belong"
         )
-    before, rest = text.split(BEGIN)
-    _, after = rest.split(END)
-    return f"{before}{BEGIN}\n{block}\n{END}{after}"
+    before, rest = text.split(begin)
+    _, after = rest.split(end)
+    return f"{before}{begin}\n{block}\n{end}{after}"
