@@ -54,6 +54,11 @@ class FewShotSetup:
     meta-test split holds ≥ ``ways`` of them (for between-alphabet tasks).
     Images are ``image_size`` pixels square (28 as in the papers) and the conv
     net has ``blocks`` blocks (4 as in the papers; fewer for cheap CPU runs).
+    ``meta_gradient_path`` is how every learner executes its meta-gradient
+    (``algorithms.meta_gradient_paths``): ``auto`` times chunk sizes once per
+    workload, so learners with different settings may run different chunks and
+    agree only to rounding; ``autograd`` is one fixed execution, which a
+    bit-for-bit comparison of learners (a ρ = 0 control) needs.
     """
 
     ways: int = 5
@@ -74,6 +79,7 @@ class FewShotSetup:
     glyph_sharing: float = 1.0
     image_size: int = 28
     blocks: int = 4
+    meta_gradient_path: str = "auto"
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -182,7 +188,14 @@ class FewShotSetup:
             blocks=self.blocks,
             generator=torch.Generator().manual_seed(seed),
         ).to(self.device)
-        return make(algorithm, model, loss_fn, inner_lr, self.inner_steps, **options)
+        return make(
+            algorithm,
+            model,
+            loss_fn,
+            inner_lr,
+            self.inner_steps,
+            **({"meta_gradient_path": self.meta_gradient_path} | options),
+        )
 
     def meta_train(self, learner: MetaLearner, tasks: FewShotTasks, seed: int) -> TrainResult:
         """``learner`` meta-trained on ``tasks`` from its model's weights; θ is ``.params``."""

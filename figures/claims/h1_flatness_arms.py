@@ -32,9 +32,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -44,7 +45,7 @@ from algorithms.convnet import exact_higher_derivatives
 from algorithms.params import Params
 from analysis import HessianOperator, extreme_eigenvalues, sam_sharpness
 from figures.claims.fewshot import FewShotSetup
-from figures.claims.fewshot_cost import outer_step_seconds, protocol, training_seconds
+from figures.claims.fewshot_cost import protocol, training_seconds
 from figures.claims.sharp_family import VARIANTS, require_algorithms
 from synthetic import SinusoidTasks
 from synthetic.task_sampler import TaskSampler
@@ -115,9 +116,7 @@ class Trajectory:
 
     def run(self, seed: int) -> dict[str, Any]:
         """Train from the learner's model in chunks; F at each snapshot, flatness where measured."""
-        generator = torch.Generator(self.device).manual_seed(seed + MEASURE_SEED_OFFSET)
-        fixed = self.tasks.sample(self.probe.measure_tasks, generator)
-        objective = lambda p: self.maml.meta_loss(p, fixed)  # noqa: E731
+        objective = self.objective(seed)
         params = parameters_of(self.learner.model)
         optimizer = torch.optim.Adam(params.values(), lr=self.outer_lr)
         generator = torch.Generator(self.device).manual_seed(seed)
@@ -136,18 +135,29 @@ class Trajectory:
             )
             done, seconds = done + chunk, seconds + trained.seconds
             snapshot: dict[str, Any] = {"iteration": done, "meta_loss": objective(params).item()}
-            if self.learner.name == REFERENCE or done == self.iterations:
-                start = time.perf_counter()
-                with exact_higher_derivatives(self.maml.model):
-                    snapshot |= self.probe.measure(objective, params, seed)
-                snapshot["measure_seconds"] = time.perf_counter() - start
+            if self.measured_at(done):
+                snapshot |= self.measure(objective, params, seed)
             snapshots.append(snapshot)
         return {"snapshots": snapshots, "train_seconds": seconds}
 
+    def objective(self, seed: int) -> Callable[[Params], torch.Tensor]:
+        """F: MAML's meta-loss on the seed's fixed ``probe.measure_tasks`` tasks."""
+        generator = torch.Generator(self.device).manual_seed(seed + MEASURE_SEED_OFFSET)
+        fixed = self.tasks.sample(self.probe.measure_tasks, generator)
+        return lambda p: self.maml.meta_loss(p, fixed)
 
-MEASURE_COST = 3
-"""Meta-gradients per Lanczos or ascent step of a flatness measurement (an HVP of the meta-loss
-costs about two to three meta-gradients; with batch norm made exact for third derivatives)."""
+    def measured_at(self, done: int) -> bool:
+        """MAML's flatness is measured at every snapshot, a variant's at the end."""
+        return self.learner.name == REFERENCE or done == self.iterations
+
+    def measure(
+        self, objective: Callable[[Params], torch.Tensor], params: Params, seed: int
+    ) -> dict[str, Any]:
+        """The probe's flatness numbers at ``params`` and the seconds they took."""
+        start = time.perf_counter()
+        with exact_higher_derivatives(self.maml.model):
+            measured = self.probe.measure(objective, params, seed)
+        return measured | {"measure_seconds": time.perf_counter() - start}
 
 
 def _options(algorithm: str, rho: float) -> dict[str, float]:
@@ -228,17 +238,14 @@ class GlyphFlatnessArm:
         self.setup.at(self.device, self.omniglot).check_fits("H1's image arms")
 
     def estimated_seconds(self) -> float:
-        """Training from a timing probe, plus each flatness measurement counted as
-        ``MEASURE_COST`` MAML meta-gradients (Lanczos HVPs, SAM ascent steps) on its tasks."""
+        """Training from a timing probe, plus the flatness measurements, each timed as one
+        measurement of MAML's arm at the initialisation (``measurement_seconds``)."""
         setup = self.setup.at(self.device, self.omniglot)
+        snapshots = -(-setup.iterations // self.snapshot_every)
+        measured = snapshots if self.algorithm == REFERENCE else 1
         options = _options(self.algorithm, self.rho)
-        measured = setup.iterations // self.snapshot_every if self.algorithm == REFERENCE else 1
-        gradient = outer_step_seconds(setup, REFERENCE, self.inner_lr) * (
-            self.probe.measure_tasks / setup.meta_batch
-        )
-        work = MEASURE_COST * (self.probe.lanczos_steps + self.probe.sharpness_steps)
         return training_seconds(setup, self.algorithm, self.inner_lr, **options) + (
-            measured * work * gradient
+            measured * measurement_seconds(replace(self, algorithm=REFERENCE))
         )
 
     def protocol(self) -> dict[str, str]:
@@ -247,10 +254,11 @@ class GlyphFlatnessArm:
             setup, self.inner_lr, ρ=self.rho, **{"snapshots every": self.snapshot_every}
         )
 
-    def run(self, seed: int) -> dict[str, Any]:
+    def trajectory(self, seed: int) -> Trajectory:
+        """The arm's run from the seed's initialisation."""
         setup = self.setup.at(self.device, self.omniglot)
         options = _options(self.algorithm, self.rho)
-        trajectory = Trajectory(
+        return Trajectory(
             setup.learner(self.algorithm, self.inner_lr, seed, **options),
             setup.learner(REFERENCE, self.inner_lr, seed),
             setup.tasks(setup.splits().train),
@@ -261,7 +269,18 @@ class GlyphFlatnessArm:
             self.probe,
             self.device,
         )
+
+    def run(self, seed: int) -> dict[str, Any]:
+        trajectory = self.trajectory(seed)
         return {"seed": seed, "objective": "glyph", **_identity(self), **trajectory.run(seed)}
+
+
+@functools.lru_cache(maxsize=16)
+def measurement_seconds(arm: GlyphFlatnessArm) -> float:
+    """Seconds of one flatness measurement of ``arm`` at its initialisation (a probe)."""
+    trajectory = arm.trajectory(0)
+    params = parameters_of(trajectory.learner.model)
+    return trajectory.measure(trajectory.objective(0), params, 0)["measure_seconds"]
 
 
 def _identity(arm: SinusoidFlatnessArm | GlyphFlatnessArm) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 A config may offer ``estimated_seconds()`` (from a short timing probe, e.g.
 ``figures.claims.fewshot_cost``) and ``protocol()`` (its set-up in the
 papers' terms, ``{what: value}``). ``estimate`` sums the probes over a
-claim's pending cells (those not in the cache); cells whose config offers no
+claim's pending cells (those not in the cache), probing with the torch
+threads every cell runs with (``executors.CELL_THREADS``); cells whose config offers no
 probe are counted apart, as *not probed* (the closed-form and small
 synthetic experiments, seconds each). ``describe`` prints, per claim, the
 cells to run and their estimated CPU-seconds, and the wall time on
@@ -31,6 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from figures.engine.executors import cell_threads
+
 
 @dataclass(frozen=True)
 class ClaimCost:
@@ -46,7 +49,8 @@ def estimate(claim: str, configs: Iterable[Any]) -> ClaimCost:
     """The cost of running cells with these configs (each probed once, in this process)."""
     configs = list(configs)
     probes = [getattr(config, "estimated_seconds", None) for config in configs]
-    seconds = sum(probe() for probe in probes if probe is not None)
+    with cell_threads():
+        seconds = sum(probe() for probe in probes if probe is not None)
     return ClaimCost(claim, len(configs), float(seconds), sum(probe is None for probe in probes))
 
 

@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -77,16 +78,23 @@ def worker_environment() -> dict[str, Any]:
     }
 
 
-def compute_cell(cell: Cell) -> tuple[dict[str, Any], float, dict[str, Any]]:
-    """Run one cell with ``CELL_THREADS`` torch threads: (result, seconds, environment)."""
+@contextmanager
+def cell_threads() -> Iterator[None]:
+    """Run the block with ``CELL_THREADS`` torch threads, as every cell runs; restore after."""
     threads = torch.get_num_threads()
     torch.set_num_threads(CELL_THREADS)
     try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def compute_cell(cell: Cell) -> tuple[dict[str, Any], float, dict[str, Any]]:
+    """Run one cell with ``CELL_THREADS`` torch threads: (result, seconds, environment)."""
+    with cell_threads():
         start = time.perf_counter()
         result = cell.run()
         seconds = time.perf_counter() - start
-    finally:
-        torch.set_num_threads(threads)
     return result, seconds, worker_environment()
 
 
