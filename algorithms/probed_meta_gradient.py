@@ -123,6 +123,12 @@ def chunk_plans() -> dict[Workload, int]:
     return dict(_PLANS)
 
 
+def restore_chunk_plans(plans: list[tuple[Workload, int]]) -> None:
+    """Take ``plans`` (``chunk_plans().items()`` of an earlier process) as already chosen, so
+    a resumed run executes its meta-gradients exactly as before (no new timing)."""
+    _PLANS.update(plans)
+
+
 def _seconds(call, batch: TaskBatch) -> float:
     device = batch.support_x.device
     synchronize = torch.cuda.synchronize if device.type == "cuda" else lambda: None

@@ -58,6 +58,8 @@ class DivergenceError(ValueError):
         last_finite_iteration: int,
     ) -> None:
         self.iteration = iteration
+        self.inner_lr = inner_lr
+        self.outer_lr = outer_lr
         self.losses = losses
         self.last_finite_params = last_finite_params
         self.last_finite_iteration = last_finite_iteration
@@ -71,6 +73,19 @@ class DivergenceError(ValueError):
             f"outer lr={outer_lr}; lower the step sizes. The {len(losses)} finite losses before it "
             f"are in error.losses and {snapshot} in error.last_finite_params."
         )
+
+
+def shifted(error: DivergenceError, done: int, losses: list[float]) -> DivergenceError:
+    """``error`` as seen by a run that had already done ``done`` iterations with ``losses``:
+    the iteration numbers count from that run's start and its losses come first."""
+    return DivergenceError(
+        done + error.iteration,
+        error.inner_lr,
+        error.outer_lr,
+        losses + error.losses,
+        error.last_finite_params,
+        done + error.last_finite_iteration,
+    )
 
 
 def train(

@@ -29,7 +29,9 @@ import torch
 from algorithms import ConvNet, MetaLearner, cross_entropy, evaluate_accuracy, make, parameters_of
 from algorithms.losses import LossFn
 from algorithms.params import Params
-from algorithms.train import TrainResult, train
+from algorithms.resumable_training import train_resumably
+from algorithms.train import TrainResult
+from figures.engine.cell_state import state_path
 from synthetic import (
     ClassSplits,
     FewShotTasks,
@@ -58,7 +60,8 @@ class FewShotSetup:
     (``algorithms.meta_gradient_paths``): ``auto`` times chunk sizes once per
     workload, so learners with different settings may run different chunks and
     agree only to rounding; ``autograd`` is one fixed execution, which a
-    bit-for-bit comparison of learners (a ρ = 0 control) needs.
+    bit-for-bit comparison of learners (a ρ = 0 control) needs. Inside a cell,
+    meta-training saves its state every ``save_seconds`` of wall time.
     """
 
     ways: int = 5
@@ -80,6 +83,7 @@ class FewShotSetup:
     image_size: int = 28
     blocks: int = 4
     meta_gradient_path: str = "auto"
+    save_seconds: float = 120.0
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -100,6 +104,7 @@ class FewShotSetup:
         ):
             require_count(name, getattr(self, name))
         require_positive("outer_lr", self.outer_lr)
+        require_positive("save_seconds", self.save_seconds)
         if not self.eval_steps or min(self.eval_steps) < 0:
             raise ValueError(f"eval_steps must be non-negative step counts, got {self.eval_steps}")
 
@@ -198,16 +203,22 @@ class FewShotSetup:
         )
 
     def meta_train(self, learner: MetaLearner, tasks: FewShotTasks, seed: int) -> TrainResult:
-        """``learner`` meta-trained on ``tasks`` from its model's weights; θ is ``.params``."""
-        return train(
+        """``learner`` meta-trained on ``tasks`` from its model's weights; θ is ``.params``.
+
+        Inside a cell the run saves its state every ``save_seconds`` and a rerun of the
+        killed cell resumes it (``figures.engine.cell_state``), ending with the same θ."""
+        params = parameters_of(learner.model)
+        return train_resumably(
             learner,
-            parameters_of(learner.model),
+            params,
             tasks,
             self.iterations,
             torch.Generator(self.device).manual_seed(seed),
-            outer_lr=self.outer_lr,
-            progress=False,
+            torch.optim.Adam(params.values(), lr=self.outer_lr),
             meta_batch=self.meta_batch,
+            state_path=state_path(f"{learner.name}-seed{seed}"),
+            run_key={"learner": learner.name, "inner_lr": learner.inner_lr, "seed": seed},
+            save_seconds=self.save_seconds,
         )
 
     def trained(

@@ -11,7 +11,7 @@ inner step size defaults to the family's. Training is ``algorithms.train``
 with Adam at ``--outer-lr`` on fresh tasks every iteration, drawn from a
 generator seeded with ``--seed`` (the same command gives the same θ on the
 CPU), with a progress bar. Every ``--save-every`` iterations the run's state
-goes to ``DIR/progress.pt`` (``figures.commands.training_progress``): a stopped run,
+goes to ``DIR/progress.pt`` (``algorithms.resumable_training``): a stopped run,
 rerun with the same command, goes on from there and ends with the θ an
 uninterrupted run would have. ``--meta-gradient`` and ``--precision`` choose how
 each meta-gradient is executed (``algorithms.meta_gradient_paths``): ``auto`` picks
@@ -46,13 +46,13 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from algorithms import DivergenceError, available, make, parameters_of, save_checkpoint, train
+from algorithms import DivergenceError, available, make, parameters_of, save_checkpoint
 from algorithms.checkpoint import CHECKPOINT_NAME
 from algorithms.meta_gradient_paths import META_GRADIENT_PATHS
 from algorithms.reduced_precision import PRECISIONS
+from algorithms.resumable_training import train_resumably
 from figures.commands.arguments import checked_device, checked_output_folder
 from figures.commands.task_families import add_family_arguments, check_task_family, task_family
-from figures.commands.training_progress import Progress, load_progress, save_progress
 from figures.engine.files import optional_path, write_json
 from synthetic import SamplerFunction
 from synthetic.validation import require_count, require_positive
@@ -197,40 +197,23 @@ def run_training(
     optimizer = torch.optim.Adam(params.values(), lr=config.outer_lr)
     generator = torch.Generator().manual_seed(config.seed + 1)
     run = _run_key(config)
-    state = load_progress(out_dir / PROGRESS, run) or Progress(
-        0, params, optimizer.state_dict(), generator.get_state(), [], 0.0
-    )
-    with torch.no_grad():
-        for name, tensor in params.items():
-            tensor.copy_(state.params[name])
-    optimizer.load_state_dict(state.optimizer_state)
-    generator.set_state(state.generator_state)
-    bar = tqdm(total=config.iterations, initial=state.done, desc="train", disable=not progress)
-    while state.done < config.iterations:
-        chunk = min(config.save_every, config.iterations - state.done)
-        try:
-            result = train(
-                learner,
-                params,
-                SamplerFunction(lambda n, g: family.tasks.sample(n, g).to(device)),
-                chunk,
-                generator,
-                optimizer=optimizer,
-                progress=False,
-                meta_batch=config.meta_batch,
-            )
-        except DivergenceError as error:
-            raise _diverged(error, state.done, inner_lr, config, out_dir) from error
-        state = Progress(
-            state.done + chunk,
+    bar = tqdm(total=config.iterations, desc="train", disable=not progress)
+    try:
+        result = train_resumably(
+            learner,
             params,
-            optimizer.state_dict(),
-            generator.get_state(),
-            state.losses + result.losses,
-            state.seconds + result.seconds,
+            SamplerFunction(lambda n, g: family.tasks.sample(n, g).to(device)),
+            config.iterations,
+            generator,
+            optimizer,
+            meta_batch=config.meta_batch,
+            state_path=out_dir / PROGRESS,
+            run_key=run,
+            save_every=config.save_every,
+            progress=bar,
         )
-        save_progress(out_dir / PROGRESS, run, state)
-        bar.update(chunk)
+    except DivergenceError as error:
+        raise _diverged(error, inner_lr, config, out_dir) from error
     bar.close()
     save_checkpoint(
         out_dir / CHECKPOINT,
@@ -245,8 +228,8 @@ def run_training(
         "config": run,
         "inner_lr": inner_lr,
         "device": device,
-        "seconds": state.seconds,
-        "meta_loss": state.losses,
+        "seconds": result.seconds,
+        "meta_loss": result.losses,
     }
     write_json(out_dir / "training.json", summary)
     (out_dir / PROGRESS).unlink()
@@ -254,12 +237,13 @@ def run_training(
 
 
 def _diverged(
-    error: DivergenceError, done: int, inner_lr: float, config: TrainConfig, out_dir: Path
+    error: DivergenceError, inner_lr: float, config: TrainConfig, out_dir: Path
 ) -> ValueError:
     """The divergence in the command's terms: the run's iteration and its options."""
-    kept = f"; the state after iteration {done} stays in {out_dir / PROGRESS}" if done else ""
+    saved = out_dir / PROGRESS
+    kept = f"; the last saved state stays in {saved}" if saved.exists() else ""
     return ValueError(
-        f"the meta-loss became NaN/Inf at iteration {done + error.iteration} with --inner-lr "
+        f"the meta-loss became NaN/Inf at iteration {error.iteration} with --inner-lr "
         f"{inner_lr:g} and --outer-lr {config.outer_lr:g}; lower them and train into a new "
         f"--out{kept}"
     )

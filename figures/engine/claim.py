@@ -25,7 +25,7 @@ from the cache. A check must be able to fail: the tests feed every claim a
 deliberately wrong variant and expect the verdict to flip.
 
 Example:
-    >>> from dataclasses import dataclass
+    >>> from dataclasses import dataclass, field
     >>> @dataclass(frozen=True)
     ... class Doubling:
     ...     value: float = 1.5
@@ -43,10 +43,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, overload
 
 from matplotlib.figure import Figure
+
+from figures.engine.cell_state import cell_state
 
 Status = Literal["PASS", "FAIL", "INCONCLUSIVE"]
 Kind = Literal["paper claim", "implementation check"]
@@ -103,10 +105,15 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Cell:
-    """One experiment run: a config that runs its own experiment, and a seed."""
+    """One experiment run: a config that runs its own experiment, and a seed.
+
+    ``state_dir`` (set by the runner, not part of what the cell is) is where the
+    running cell may keep partial state (``figures.engine.cell_state``).
+    """
 
     config: Experiment
     seed: int
+    state_dir: str | None = field(default=None, compare=False)
 
     @property
     def experiment_name(self) -> str:
@@ -115,7 +122,8 @@ class Cell:
         return f"{kind.__module__}.{kind.__qualname__}.run"
 
     def run(self) -> dict[str, Any]:
-        return self.config.run(self.seed)
+        with cell_state(self.state_dir):
+            return self.config.run(self.seed)
 
 
 class Results(Sequence[dict[str, Any]]):

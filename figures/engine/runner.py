@@ -5,7 +5,10 @@ missing ones to an executor (``figures.engine.executors``: serial by default, a 
 process pool or a Dask cluster). Results stream back in completion order and
 each is stored the moment it arrives, in this process, with an atomic rename:
 a run killed at any moment loses only cells in flight, and a rerun computes
-only those. Outcomes come back in the claims' cell order whatever the
+only those; a cell in flight keeps its partial state in
+``<cache>/partial/<key>/`` (``figures.engine.cell_state``), so a long cell
+resumes inside itself, and the folder goes once the cell's result is
+stored. Outcomes come back in the claims' cell order whatever the
 completion order. Configs that have a ``device`` field get the requested
 device. Before any cell runs, each distinct pending config that has a
 ``check_inputs()`` method is checked (e.g. that the data given holds the
@@ -29,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -38,6 +42,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from figures.engine.cache import CacheEntry, CellCache
+from figures.engine.cell_state import PARTIAL
 from figures.engine.claim import Cell, Claim, Results
 from figures.engine.code_fingerprint import code_fingerprint
 from figures.engine.executors import Executor, SerialExecutor
@@ -186,7 +191,8 @@ def run_claims(
         )
     pending = [index for index, outcome in enumerate(outcomes) if outcome is None]
     check_inputs(plan[index][1].config for index in pending)
-    cells = [plan[i][1] for i in pending]
+    partial = {i: cache_dir / PARTIAL / plan[i][2].key[:20] for i in pending}
+    cells = [dataclasses.replace(plan[i][1], state_dir=str(partial[i])) for i in pending]
     failures: list[str] = []
 
     def summary() -> SweepSummary:
@@ -206,6 +212,7 @@ def run_claims(
                     )
                 else:
                     result = cache.store(entry, done.result, done.seconds, done.environment)
+                    shutil.rmtree(partial[pending[done.index]], ignore_errors=True)
                     outcomes[pending[done.index]] = CellOutcome(
                         cell, entry, result, done.seconds, False, done.environment or {}
                     )

@@ -109,7 +109,7 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch
 
 def test_progress_of_another_config_or_a_corrupt_file_is_refused(tmp_path):
     from figures.commands.train import TrainConfig, _run_key, run_training
-    from figures.commands.training_progress import Progress, save_progress
+    from algorithms.resumable_training import Progress, save_progress
 
     config = TrainConfig("maml", "linear", iterations=4, meta_batch=2, save_every=2)
     other = replace(config, algo="fo-maml")
