@@ -54,6 +54,8 @@ class FewShotSetup:
     (``glyph_alphabets`` alphabets of ``glyph_characters`` characters, each drawn
     ``glyph_drawings`` times), by default with enough alphabets that the
     meta-test split holds ≥ ``ways`` of them (for between-alphabet tasks).
+    ``rotations`` adds every class rotated by 90°, 180° and 270° as new classes
+    of its alphabet (Santoro et al., Finn et al.).
     Images are ``image_size`` pixels square (28 as in the papers) and the conv
     net has ``blocks`` blocks (4 as in the papers; fewer for cheap CPU runs).
     ``meta_gradient_path`` is how every learner executes its meta-gradient
@@ -81,6 +83,7 @@ class FewShotSetup:
     glyph_drawings: int = 20
     glyph_sharing: float = 1.0
     image_size: int = 28
+    rotations: bool = False
     blocks: int = 4
     meta_gradient_path: str = "auto"
     save_seconds: float = 120.0
@@ -125,6 +128,7 @@ class FewShotSetup:
                 sharing=self.glyph_sharing,
                 image_size=self.image_size,
             ).render()
+            data = data.with_rotations() if self.rotations else data
             splits = ClassSplits.by_group(data, self.split_fractions, _split_generator())
         else:
             splits = self._omniglot_splits()
@@ -132,7 +136,7 @@ class FewShotSetup:
         return splits
 
     def _omniglot_splits(self) -> ClassSplits:
-        sources = _cached_sources(self.omniglot, self.image_size)
+        sources = _cached_sources(self.omniglot, self.image_size, self.rotations)
         if sources.background is None or sources.evaluation is None:
             data = sources.background if sources.evaluation is None else sources.evaluation
             return ClassSplits.by_group(data, self.split_fractions, _split_generator())
@@ -240,9 +244,9 @@ class FewShotSetup:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_sources(paths: tuple[str, ...], image_size: int) -> OmniglotSources:
+def _cached_sources(paths: tuple[str, ...], image_size: int, rotations: bool) -> OmniglotSources:
     """The merged sources, decoded once per process (every cell of a claim reads the same)."""
-    return load_omniglot_sources(paths, image_size)
+    return load_omniglot_sources(paths, image_size, rotations)
 
 
 def _split_generator() -> torch.Generator:

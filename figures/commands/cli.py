@@ -6,6 +6,7 @@
                         [--cells-per-task N]
     mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
     mamlscape train --algo maml --tasks sinusoid [--iterations 1000] --out DIR
+    mamlscape evaluate --checkpoint DIR [--ways N] [--steps 1,5,10] [--adapt all|head]
     mamlscape readme --verdicts OUT/verdicts.json [--readme README.md]
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
@@ -44,6 +45,7 @@ from figures.commands.arguments import (
     checked_executor,
     checked_output_folder,
 )
+from figures.commands.evaluate import add_evaluate_command
 from figures.commands.run_plan import ESTIMATED_SCALES, run_plan
 from figures.commands.spectrum import add_spectrum_command
 from figures.commands.train import add_train_command
@@ -157,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(handler=reproduce_command)
     add_spectrum_command(commands)
     add_train_command(commands)
+    add_evaluate_command(commands)
     readme = commands.add_parser(
         "readme", help="rewrite the README's verdict tables from a run's verdicts.json"
     )

@@ -85,7 +85,7 @@ class SpectrumConfig:
     k: int = 5
     seed: int = 0
     checkpoint: Path | None = None
-    omniglot: Path | None = None
+    omniglot: tuple[Path, ...] | None = None
     meta_batch: int = 25
     trace_budget: int = 60
     density_probes: int = 4
@@ -159,7 +159,7 @@ def spectrum_command(args: argparse.Namespace) -> int:
         k=args.k,
         seed=args.seed,
         checkpoint=args.checkpoint,
-        omniglot=args.omniglot,
+        omniglot=None if args.omniglot is None else tuple(args.omniglot),
         meta_batch=args.meta_batch,
     )
     out = checked_output_folder(args.out)
@@ -227,7 +227,7 @@ def _measured_report(
         "config": {
             **asdict(config),
             "checkpoint": optional_path(config.checkpoint),
-            "omniglot": optional_path(config.omniglot),
+            "omniglot": [optional_path(path) for path in config.omniglot or ()],
         },
         "device": device,
         "dtype": "float64",

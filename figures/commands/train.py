@@ -1,9 +1,11 @@
 """``mamlscape train``: meta-train one algorithm on a task family and save θ.
 
-    mamlscape train --algo maml --tasks sinusoid|linear|glyphs [--iterations 1000]
+    mamlscape train --algo maml --tasks sinusoid|linear|glyphs|omniglot [--iterations 1000]
                     [--meta-batch 25] [--inner-lr α] [--inner-steps 1] [--outer-lr 1e-3]
                     [--seed 0] [--save-every 100] [--device cpu] [--omniglot PATH]
                     [--meta-gradient auto|autograd|compiled] [--precision float32|bfloat16]
+                    [--ways 5] [--shots 1] [--queries 5] [--filters F] [--image-size 28]
+                    [--rotations] [--mode any|within|between]
                     --out DIR
 
 The model, loss and tasks are the family's (``figures.commands.task_families``); the
@@ -19,8 +21,9 @@ batched or per-task execution by a short timing probe, ``compiled`` compiles it
 with ``torch.compile`` (worth it on long runs), ``bfloat16`` runs it under
 bfloat16 autocast. At the end it writes
 
-- ``DIR/checkpoint.pt``: θ with the algorithm, inner step size and steps
-  (``mamlscape spectrum --checkpoint`` and ``algorithms.load_checkpoint`` read it);
+- ``DIR/checkpoint.pt``: θ with the algorithm, inner step size and steps, the task
+  family and, for images, its ``ImageOptions`` and data paths (``mamlscape spectrum
+  --checkpoint``, ``mamlscape evaluate`` and ``algorithms.load_checkpoint`` read it);
 - ``DIR/training.json``: the config, the meta-loss of every iteration, seconds.
 
 An ``--out`` that already holds a finished checkpoint is refused (``--force``
@@ -40,7 +43,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -52,7 +55,14 @@ from algorithms.meta_gradient_paths import META_GRADIENT_PATHS
 from algorithms.reduced_precision import PRECISIONS
 from algorithms.resumable_training import train_resumably
 from figures.commands.arguments import checked_device, checked_output_folder
-from figures.commands.task_families import add_family_arguments, check_task_family, task_family
+from figures.commands.task_families import (
+    ImageOptions,
+    add_family_arguments,
+    add_image_arguments,
+    check_task_family,
+    image_options,
+    task_family,
+)
 from figures.engine.files import optional_path, write_json
 from synthetic import SamplerFunction
 from synthetic.validation import require_count, require_positive
@@ -73,15 +83,16 @@ class TrainConfig:
     inner_steps: int = 1
     outer_lr: float = 1e-3
     seed: int = 0
-    omniglot: Path | None = None
+    omniglot: tuple[Path, ...] | None = None
     save_every: int = 100
     meta_gradient: str = "auto"
     precision: str = "float32"
+    image: ImageOptions = field(default_factory=ImageOptions)
 
     def __post_init__(self) -> None:
         if self.algo not in available():
             raise ValueError(f"--algo must be one of {list(available())}, got {self.algo!r}")
-        check_task_family(self.tasks, self.omniglot)
+        check_task_family(self.tasks, self.omniglot, self.image)
         for name in ("iterations", "meta_batch", "inner_steps", "save_every"):
             require_count(f"--{name.replace('_', '-')}", getattr(self, name))
         require_count("--seed", self.seed, minimum=0)
@@ -107,6 +118,7 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
         description=__doc__.splitlines()[0],
     )
     add_family_arguments(parser)
+    add_image_arguments(parser)
     parser.add_argument("--iterations", type=int, default=1000, help="outer steps")
     parser.add_argument("--meta-batch", type=int, default=25, help="tasks per outer step")
     parser.add_argument("--inner-lr", type=float, default=None, help="α (default: the family's)")
@@ -147,10 +159,11 @@ def train_command(args: argparse.Namespace) -> int:
         args.inner_steps,
         args.outer_lr,
         args.seed,
-        args.omniglot,
+        None if args.omniglot is None else tuple(args.omniglot),
         args.save_every,
         args.meta_gradient,
         args.precision,
+        image_options(args),
     )
     out = checked_output_folder(args.out)
     if (out / CHECKPOINT).exists() and not (out / PROGRESS).exists() and not args.force:
@@ -181,7 +194,7 @@ def run_training(
 ) -> dict:
     """Meta-train as ``config`` says, resuming from ``out_dir``'s progress file if there is
     one; write the checkpoint and ``training.json`` to ``out_dir``."""
-    family = task_family(config.tasks, config.omniglot)
+    family = task_family(config.tasks, config.omniglot, config.image)
     model = family.model(torch.Generator().manual_seed(config.seed)).to(device)
     inner_lr = family.inner_lr if config.inner_lr is None else config.inner_lr
     learner = make(
@@ -223,6 +236,9 @@ def run_training(
         inner_lr=inner_lr,
         inner_steps=config.inner_steps,
         iterations=config.iterations,
+        task_family=config.tasks,
+        image=asdict(config.image),
+        omniglot=[str(Path(path).resolve()) for path in config.omniglot or ()],
     )
     summary = {
         "config": run,
@@ -251,6 +267,6 @@ def _diverged(
 
 def _run_key(config: TrainConfig) -> dict:
     """What identifies a run for resuming: the config as plain values, less ``save_every``."""
-    key = {**asdict(config), "omniglot": optional_path(config.omniglot)}
+    key = {**asdict(config), "omniglot": [optional_path(path) for path in config.omniglot or ()]}
     del key["save_every"]
     return key

@@ -100,7 +100,8 @@ def test_sinusoid_meta_loss_report(tmp_path):
     ("words", "message"),
     [
         (["--algo", "reptile", "--tasks", "linear"], r"--algo must be one of \['maml'"),
-        (["--algo", "maml", "--tasks", "omniglot"], r"--tasks must be one of \['sinusoid'"),
+        (["--algo", "maml", "--tasks", "mnist"], r"--tasks must be one of \['sinusoid'"),
+        (["--algo", "maml", "--tasks", "omniglot"], "--tasks omniglot needs the data: give --omniglot"),
         (["--algo", "maml", "--tasks", "linear", "--objective", "x"], "--objective must be"),
         (["--algo", "maml", "--tasks", "linear", "--k", "0"], "k must be an integer >= 1"),
         (["--algo", "maml", "--tasks", "linear", "--k", "11"], r"k must be <= n = 10"),
@@ -146,11 +147,11 @@ def test_glyph_objective_reads_omniglot_when_given():
 
     zipped = shared_zip("images_background_small1.zip")
     glyphs = build_setup(SpectrumConfig(tasks="glyphs", meta_batch=2))
-    omniglot = build_setup(SpectrumConfig(tasks="glyphs", meta_batch=2, omniglot=zipped))
+    omniglot = build_setup(SpectrumConfig(tasks="glyphs", meta_batch=2, omniglot=(zipped,)))
     assert glyphs.params.keys() == omniglot.params.keys()
     assert glyphs.objective(glyphs.params).item() != omniglot.objective(omniglot.params).item()
 
 
 def test_omniglot_is_refused_for_tasks_without_images(tmp_path):
-    with pytest.raises(ValueError, match="--omniglot applies to --tasks glyphs, not to 'linear'"):
-        SpectrumConfig(tasks="linear", omniglot=tmp_path)
+    with pytest.raises(ValueError, match="--omniglot applies to --tasks glyphs or omniglot, not to 'linear'"):
+        SpectrumConfig(tasks="linear", omniglot=(tmp_path,))

@@ -62,7 +62,7 @@ def test_a_diverging_run_names_the_iteration_and_writes_nothing(tmp_path, capsys
     [
         (["--algo", "mamll", "--tasks", "linear"], "--algo must be one of"),
         (["--algo", "maml", "--tasks", "cifar"], "--tasks must be one of"),
-        (["--algo", "maml", *TINY, "--omniglot", "x"], "--omniglot applies to --tasks glyphs"),
+        (["--algo", "maml", *TINY, "--omniglot", "x"], "--omniglot applies to --tasks glyphs or omniglot"),
         (["--algo", "maml", *TINY[:2], "--iterations", "0"], "--iterations must be an integer"),
         (["--algo", "maml", *TINY, "--outer-lr", "-1"], "--outer-lr must be > 0"),
         (["--algo", "maml", *TINY, "--meta-gradient", "fast"], "--meta-gradient must be one of"),
