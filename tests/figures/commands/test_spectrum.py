@@ -101,7 +101,10 @@ def test_sinusoid_meta_loss_report(tmp_path):
     [
         (["--algo", "reptile", "--tasks", "linear"], r"--algo must be one of \['maml'"),
         (["--algo", "maml", "--tasks", "mnist"], r"--tasks must be one of \['sinusoid'"),
-        (["--algo", "maml", "--tasks", "omniglot"], "--tasks omniglot needs the data: give --omniglot"),
+        (
+            ["--algo", "maml", "--tasks", "omniglot"],
+            "--tasks omniglot needs the data: give --omniglot",
+        ),
         (["--algo", "maml", "--tasks", "linear", "--objective", "x"], "--objective must be"),
         (["--algo", "maml", "--tasks", "linear", "--k", "0"], "k must be an integer >= 1"),
         (["--algo", "maml", "--tasks", "linear", "--k", "11"], r"k must be <= n = 10"),
@@ -153,5 +156,7 @@ def test_glyph_objective_reads_omniglot_when_given():
 
 
 def test_omniglot_is_refused_for_tasks_without_images(tmp_path):
-    with pytest.raises(ValueError, match="--omniglot applies to --tasks glyphs or omniglot, not to 'linear'"):
+    with pytest.raises(
+        ValueError, match="--omniglot applies to --tasks glyphs or omniglot, not to 'linear'"
+    ):
         SpectrumConfig(tasks="linear", omniglot=(tmp_path,))

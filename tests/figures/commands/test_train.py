@@ -62,7 +62,10 @@ def test_a_diverging_run_names_the_iteration_and_writes_nothing(tmp_path, capsys
     [
         (["--algo", "mamll", "--tasks", "linear"], "--algo must be one of"),
         (["--algo", "maml", "--tasks", "cifar"], "--tasks must be one of"),
-        (["--algo", "maml", *TINY, "--omniglot", "x"], "--omniglot applies to --tasks glyphs or omniglot"),
+        (
+            ["--algo", "maml", *TINY, "--omniglot", "x"],
+            "--omniglot applies to --tasks glyphs or omniglot",
+        ),
         (["--algo", "maml", *TINY[:2], "--iterations", "0"], "--iterations must be an integer"),
         (["--algo", "maml", *TINY, "--outer-lr", "-1"], "--outer-lr must be > 0"),
         (["--algo", "maml", *TINY, "--meta-gradient", "fast"], "--meta-gradient must be one of"),
@@ -108,8 +111,8 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch
 
 
 def test_progress_of_another_config_or_a_corrupt_file_is_refused(tmp_path):
-    from figures.commands.train import TrainConfig, _run_key, run_training
     from algorithms.resumable_training import Progress, save_progress
+    from figures.commands.train import TrainConfig, _run_key, run_training
 
     config = TrainConfig("maml", "linear", iterations=4, meta_batch=2, save_every=2)
     other = replace(config, algo="fo-maml")
