@@ -13,7 +13,7 @@ True
 
 from algorithms.agnostic_sam import AgnosticStep, agnostic_perturbation, agnostic_sam_step
 from algorithms.body_head import BodyHead
-from algorithms.checkpoint import load_checkpoint, save_checkpoint
+from algorithms.checkpoint import checkpoint_metadata, load_checkpoint, save_checkpoint
 from algorithms.chunked_meta_gradient import Chunked
 from algorithms.compiled_meta_gradient import Compiled
 from algorithms.convnet import ConvNet
@@ -73,6 +73,7 @@ __all__ = [
     "agnostic_sam_step",
     "available",
     "check_params",
+    "checkpoint_metadata",
     "cross_entropy",
     "evaluate_accuracy",
     "gradient_step",

@@ -46,6 +46,24 @@ def load_checkpoint(
     path: str | Path, model: nn.Module, device: torch.device | str | None = None
 ) -> tuple[Params, dict[str, Any]]:
     """The parameters (leaf tensors with ``requires_grad``) and metadata saved at ``path``."""
+    path, payload = _read(path, device)
+    params = payload["params"]
+    if payload.get("model") != type(model).__name__:
+        raise ValueError(
+            f"checkpoint {path} holds parameters of a {payload.get('model')}, not of the "
+            f"{type(model).__name__} given"
+        )
+    check_params(model, params)
+    return {name: t.requires_grad_(True) for name, t in params.items()}, payload["metadata"]
+
+
+def checkpoint_metadata(path: str | Path) -> dict[str, Any]:
+    """What made the checkpoint at ``path`` (a file, or ``train``'s folder), without a model:
+    e.g. its ``task_family`` and ``algorithm``, to check a command against before any work."""
+    return _read(path, "cpu")[1].get("metadata", {})
+
+
+def _read(path: str | Path, device: torch.device | str | None) -> tuple[Path, dict[str, Any]]:
     path = Path(path)
     if path.is_dir() and (path / CHECKPOINT_NAME).is_file():
         path = path / CHECKPOINT_NAME
@@ -56,17 +74,12 @@ def load_checkpoint(
         )
     try:
         payload = torch.load(path, map_location=device or "cpu", weights_only=True)
-        params = payload["params"]
+        if not isinstance(payload, dict) or "params" not in payload:
+            raise KeyError("params")
     except Exception as error:
         raise ValueError(
             f"{path} is not a mamlscape checkpoint or is corrupt: torch could not read "
             f"parameters from it ({type(error).__name__}); give the checkpoint.pt that "
             "`mamlscape train` or algorithms.save_checkpoint wrote"
         ) from error
-    if payload.get("model") != type(model).__name__:
-        raise ValueError(
-            f"checkpoint {path} holds parameters of a {payload.get('model')}, not of the "
-            f"{type(model).__name__} given"
-        )
-    check_params(model, params)
-    return {name: t.requires_grad_(True) for name, t in params.items()}, payload["metadata"]
+    return path, payload

@@ -5,7 +5,18 @@ of ``params`` and ``x`` carries a leading task axis B:
 ``out[i] = model(x[i])`` evaluated with parameters ``params[·][i]``.
 
 There is one generic path, ``vmap(functional_call(model, ...))``, which works
-for any ``nn.Module``. A model may provide a faster path by defining
+for any ``nn.Module`` that is a function of its parameters and inputs:
+
+- dropout (in training mode) draws its own mask per task (``vmap``'s
+  ``randomness="different"``), as a per-task loop would;
+- batch norm normalises with the statistics of each task's batch when built with
+  ``track_running_stats=False`` (MAML's choice), and with fixed running
+  statistics in ``eval()`` mode; a batch norm that would *update* running
+  statistics in training mode is refused when the learner is built
+  (:func:`check_functional`): one set of running averages cannot follow B tasks
+  adapting in parallel, and torch would fail deep inside ``vmap``.
+
+A model may provide a faster path by defining
 ``batched_forward(params, x)`` itself (the suite's ``MLP`` does, with batched
 matrix products); such a path must give the generic path's outputs and
 gradients, which the tests check.
@@ -52,6 +63,7 @@ def batched_forward(model: nn.Module, path: str = "auto") -> BatchedForward:
     """
     if path not in FORWARD_PATHS:
         raise ValueError(f"forward_path must be one of {FORWARD_PATHS}, got {path!r}")
+    check_functional(model)
     own = getattr(model, "batched_forward", None)
     return own if callable(own) and path == "auto" else vmap_forward(model)
 
@@ -59,14 +71,30 @@ def batched_forward(model: nn.Module, path: str = "auto") -> BatchedForward:
 def vmap_forward(model: nn.Module) -> BatchedForward:
     """The generic path: ``vmap`` over tasks of ``functional_call(model, params_i, x_i)``.
 
-    Buffers (e.g. normalisation statistics) are shared by all tasks.
+    Buffers (e.g. fixed normalisation statistics) are shared by all tasks; random
+    operations (dropout) draw independently per task.
     """
     buffers = dict(model.named_buffers())
 
     def call_one_task(params: Params, x: torch.Tensor) -> torch.Tensor:
         return torch.func.functional_call(model, {**params, **buffers}, (x,))
 
-    return torch.func.vmap(call_one_task)
+    return torch.func.vmap(call_one_task, randomness="different")
+
+
+def check_functional(model: nn.Module) -> None:
+    """Refuse a model with a batch norm that updates running statistics (training mode,
+    ``track_running_stats=True``), saying how to change it."""
+    for name, module in model.named_modules():
+        tracks = getattr(module, "track_running_stats", False)
+        if tracks and module.training and getattr(module, "running_mean", None) is not None:
+            raise ValueError(
+                f"model layer {name or '(root)'!r} ({type(module).__name__}) updates running "
+                "statistics in training mode, which cannot follow tasks that adapt in "
+                "parallel: build it with track_running_stats=False (each task's batch "
+                "statistics, as MAML does), or call model.eval() first to normalise with "
+                "fixed running statistics"
+            )
 
 
 def splits_features(model: nn.Module, path: str, adapted: tuple[str, ...]) -> bool:

@@ -116,7 +116,8 @@ def train_resumably(
     """``algorithms.train`` for ``iterations`` outer steps, saving and resuming as the module
     says; ``state_path=None`` saves nothing. ``params``, ``optimizer`` and ``generator`` are
     set to the saved state before training goes on. ``progress``, if given, is a tqdm bar
-    advanced by the iterations done (resumed ones included). A NaN/Inf meta-loss raises
+    advanced by the iterations done (resumed ones included), showing the latest chunk's mean
+    meta-loss. A NaN/Inf meta-loss raises
     ``DivergenceError`` counted from the run's start; the last saved state stays."""
     require_count("iterations", iterations)
     if save_every is not None:
@@ -157,6 +158,7 @@ def train_resumably(
             list(chunk_plans().items()),
         )
         if progress is not None:
+            progress.set_postfix(meta_loss=f"{sum(result.losses) / chunk:.4g}", refresh=False)
             progress.update(chunk)
         due = (save_every is not None and state.done - last_save[0] >= save_every) or (
             save_seconds is not None and time.monotonic() - last_save[1] >= save_seconds

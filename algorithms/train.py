@@ -35,6 +35,9 @@ from algorithms.params import Params, detached
 from synthetic.task_sampler import TaskSampler
 from synthetic.validation import require_count, require_positive
 
+DEFAULT_SEED = 0
+"""The seed of ``train``'s generator when none is given."""
+
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -93,7 +96,7 @@ def train(
     params: Params,
     tasks: TaskSampler,
     iterations: int,
-    generator: torch.Generator,
+    generator: torch.Generator | None = None,
     optimizer: torch.optim.Optimizer | None = None,
     outer_lr: float = 1e-3,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
@@ -111,7 +114,9 @@ def train(
         tasks: the task distribution (``synthetic.TaskSampler``); each outer step
             draws ``tasks.sample(meta_batch, generator)``.
         iterations: number of outer steps.
-        generator: the only source of randomness; same state ⇒ same run.
+        generator: the only source of randomness; same state ⇒ same run. ``None``: a new
+            generator seeded with ``DEFAULT_SEED`` (0) on θ's device, so the same call gives
+            the same run.
         optimizer: an optimiser over ``params.values()``; defaults to Adam(``outer_lr``).
         scheduler: a learning-rate scheduler of ``optimizer``, stepped after every outer step.
         check_every: iterations between divergence checks / progress updates.
@@ -134,6 +139,8 @@ def train(
     _check_optimizer_owns(optimizer, params)
     outer_lr_used = optimizer.param_groups[0].get("lr")
     device = next(iter(params.values())).device
+    if generator is None:
+        generator = torch.Generator(device).manual_seed(DEFAULT_SEED)
     history = torch.empty(iterations, device=device)
     last_finite = detached_copy(params)
     checked = 0

@@ -2,9 +2,12 @@
 
 A task picks N classes, and for each class K + Q distinct drawings: the
 first K are its support set, the other Q its query set, so support and query
-never share an image. Labels are the class's position in the task,
-0..N−1 (a random order, since the classes are drawn in random order), so a
-learner cannot carry a label from one task to the next. Shapes:
+never share an image. Labels (``labels="task"``) are the class's position in
+the task, 0..N−1 (a random order, since the classes are drawn in random
+order), so a learner cannot carry a label from one task to the next; with
+``labels="global"`` they are the classes' dataset indices 0..C−1 instead, the
+labels of supervised pretraining over all C classes (the pretrained baseline
+that is then fine-tuned on each test task). Shapes:
 
     support_x [B, N·K, C, H, W]   support_y [B, N·K] int64   (class-major: K shots of label 0, …)
     query_x   [B, N·Q, C, H, W]   query_y   [B, N·Q] int64
@@ -43,6 +46,7 @@ from synthetic.task_batch import TaskBatch
 from synthetic.validation import require_count
 
 TASK_MODES = ("any", "within", "between")
+LABELS = ("task", "global")
 PIXEL_MAX = 255
 MASKED_KEY = 2.0  # larger than any torch.rand key: sorts masked entries last
 
@@ -57,6 +61,8 @@ class FewShotTasks:
         shots: K, support images per class.
         queries: Q, query images per class.
         mode: ``"any"``, ``"within"`` (one group) or ``"between"`` (distinct groups).
+        labels: ``"task"`` (0..N−1 in the task's random class order) or ``"global"``
+            (the dataset's class indices; ``num_labels`` is then the number of classes).
     """
 
     dataset: ImageClasses
@@ -64,6 +70,7 @@ class FewShotTasks:
     shots: int = 1
     queries: int = 15
     mode: str = "any"
+    labels: str = "task"
     _order: torch.Tensor = field(init=False, repr=False)
     _starts: torch.Tensor = field(init=False, repr=False)
     _sizes: torch.Tensor = field(init=False, repr=False)
@@ -79,6 +86,8 @@ class FewShotTasks:
         require_count("queries", self.queries)
         if self.mode not in TASK_MODES:
             raise ValueError(f"mode must be one of {TASK_MODES}, got {self.mode!r}")
+        if self.labels not in LABELS:
+            raise ValueError(f"labels must be one of {LABELS}, got {self.labels!r}")
         drawings_needed = self.shots + self.queries
         if drawings_needed > self.dataset.num_drawings:
             raise ValueError(
@@ -108,6 +117,11 @@ class FewShotTasks:
                 + ("" if self.mode == "any" else " or use mode='any'")
             )
 
+    @property
+    def num_labels(self) -> int:
+        """How many labels the tasks use: N (``labels="task"``) or the dataset's C classes."""
+        return self.ways if self.labels == "task" else self.dataset.num_classes
+
     def sample(
         self, num_tasks: int, generator: torch.Generator, dtype: torch.dtype = torch.float32
     ) -> TaskBatch:
@@ -126,12 +140,16 @@ class FewShotTasks:
         images = self.dataset.images
         pixels = images[classes.to(images.device)[..., None], drawings.to(images.device)]
         pixels = pixels.to(device=device, dtype=dtype) / PIXEL_MAX
-        labels = torch.arange(self.ways, device=device)
+        labels = (
+            torch.arange(self.ways, device=device).expand(num_tasks, -1)
+            if self.labels == "task"
+            else classes
+        )
         return TaskBatch(
             pixels[:, :, : self.shots].flatten(1, 2),
-            labels.repeat_interleave(self.shots).repeat(num_tasks, 1),
+            labels.repeat_interleave(self.shots, dim=1),
             pixels[:, :, self.shots :].flatten(1, 2),
-            labels.repeat_interleave(self.queries).repeat(num_tasks, 1),
+            labels.repeat_interleave(self.queries, dim=1),
             {"classes": classes, "drawings": drawings},
         )
 

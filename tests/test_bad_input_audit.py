@@ -237,6 +237,26 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
         ),
         r"background.zip is not a readable zip .* Replace the file with a fresh copy",
     ),
+    "paper protocol without its dataset": (
+        lambda tmp, capsys: cli_error(tmp, capsys, "--scale", "paper", "--claims", "H2"),
+        r"H2/G2's accuracy cells at this scale runs its paper's protocol on mini-imagenet, not "
+        r"on glyphs: give --mini-imagenet PATH",
+    ),
+    "miniImageNet given as one file": (
+        lambda tmp, capsys: cli_error(
+            tmp, capsys, "--mini-imagenet", str(corrupt_file(tmp / "train.csv", b"x"))
+        ),
+        r"--mini-imagenet .*train.csv is a file; give the folder holding train.csv, val.csv, "
+        r"test.csv and images/",
+    ),
+    "batch norm that updates running statistics": (
+        from_api(
+            ValueError,
+            lambda _: make("maml", torch.nn.Sequential(torch.nn.BatchNorm1d(1)), mse, 0.1),
+        ),
+        r"model layer '0' \(BatchNorm1d\) updates running statistics in training mode, .*"
+        r"track_running_stats=False .* or call model.eval\(\)",
+    ),
     "checkpoint of another model": (
         from_api(ValueError, checkpoint_of_another_model),
         r"mlp.pt holds parameters of a MLP, not of the Sequential given",

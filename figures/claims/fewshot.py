@@ -1,15 +1,19 @@
 """Shared set-up of the few-shot image claims: data, class splits, model, training, evaluation.
 
-The image source is the procedural glyph alphabets by default, or Omniglot
+The image source is the procedural glyph alphabets by default, Omniglot
 from the paths the user gives (``omniglot=(PATH, ...)``: folders or zips in
-the standard layout, merged by ``synthetic.load_omniglot_sources``; never
-downloaded). Classes are split by alphabet into meta-train / meta-val /
-meta-test in ``split_fractions``; when an evaluation source
-(``images_evaluation.zip``) is among the paths, its alphabets are the
-meta-test split and the others are dealt to meta-train / meta-val. The
-split is asserted disjoint
-(``ClassSplits`` refuses overlapping classes or alphabets), so meta-test
-accuracy is always on classes never seen in meta-training.
+the standard layout, merged by ``synthetic.load_omniglot_sources``), or
+miniImageNet (``mini_imagenet=PATH``: the Ravi–Larochelle CSV folder or the
+split pickles, read by ``synthetic.load_mini_imagenet``); nothing is ever
+downloaded, and miniImageNet wins where both are given. Omniglot's classes
+are split by alphabet into meta-train / meta-val / meta-test in
+``split_fractions``; when an evaluation source (``images_evaluation.zip``)
+is among the paths, its alphabets are the meta-test split and the others are
+dealt to meta-train / meta-val. miniImageNet keeps its published 64 / 16 / 20
+class splits. Every split is asserted disjoint (``ClassSplits`` refuses
+overlapping classes or alphabets), so meta-test accuracy is always on classes
+never seen in meta-training. A paper protocol names the dataset it needs
+(``dataset``); ``check_fits`` refuses to run it on another.
 
 Example:
     >>> setup = FewShotSetup(filters=8)
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -36,14 +40,23 @@ from synthetic import (
     ClassSplits,
     FewShotTasks,
     GlyphAlphabets,
+    ImageClasses,
     OmniglotSources,
+    load_mini_imagenet,
     load_omniglot_sources,
 )
-from synthetic.class_splits import check_disjoint
+from synthetic.class_splits import SPLIT_NAMES, check_disjoint
 from synthetic.validation import require_count, require_positive
 
 SPLIT_FRACTIONS = (0.6, 0.1, 0.3)
 TEST_SEED_OFFSET = 1_000_003
+DATASET_OPTIONS = {"omniglot": "--omniglot PATH", "mini-imagenet": "--mini-imagenet PATH"}
+"""The datasets a protocol may require (``FewShotSetup.dataset``) and the option giving each."""
+MORE_ALPHABETS = (
+    "Give more alphabets (e.g. --omniglot images_background.zip, or both small splits) or use a "
+    "scale whose set-up fits"
+)
+FULL_MINI_IMAGENET = "Give the full miniImageNet (64 / 16 / 20 classes × 600 images)"
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,10 @@ class FewShotSetup:
     ``glyph_drawings`` times), by default with enough alphabets that the
     meta-test split holds ≥ ``ways`` of them (for between-alphabet tasks).
     ``rotations`` adds every class rotated by 90°, 180° and 270° as new classes
-    of its alphabet (Santoro et al., Finn et al.).
+    of its alphabet (Santoro et al., Finn et al.). ``mini_imagenet``: the path
+    of miniImageNet (RGB; used instead of Omniglot or glyphs when given).
+    ``dataset`` is the data a paper protocol requires (``"omniglot"`` or
+    ``"mini-imagenet"``; ``None``: any source).
     Images are ``image_size`` pixels square (28 as in the papers) and the conv
     net has ``blocks`` blocks (4 as in the papers; fewer for cheap CPU runs).
     ``meta_gradient_path`` is how every learner executes its meta-gradient
@@ -77,6 +93,8 @@ class FewShotSetup:
     eval_steps: tuple[int, ...] = (1, 5)
     inner_steps: int = 1
     omniglot: tuple[str, ...] | None = None
+    mini_imagenet: str | None = None
+    dataset: str | None = None
     split_fractions: tuple[float, float, float] = SPLIT_FRACTIONS
     glyph_alphabets: int = 20
     glyph_characters: int = 8
@@ -110,17 +128,40 @@ class FewShotSetup:
         require_positive("save_seconds", self.save_seconds)
         if not self.eval_steps or min(self.eval_steps) < 0:
             raise ValueError(f"eval_steps must be non-negative step counts, got {self.eval_steps}")
+        if self.dataset is not None and self.dataset not in DATASET_OPTIONS:
+            raise ValueError(
+                f"dataset must be one of {tuple(DATASET_OPTIONS)} or None, got {self.dataset!r}"
+            )
 
-    def at(self, device: str, omniglot: str | tuple[str, ...] | None) -> FewShotSetup:
+    def at(
+        self,
+        device: str,
+        omniglot: str | tuple[str, ...] | None = None,
+        mini_imagenet: str | None = None,
+    ) -> FewShotSetup:
         """The same set-up on ``device``, reading Omniglot from ``omniglot`` (a path or
-        several; None: glyphs); a claim config's ``device`` and ``omniglot`` (filled in by
-        the runner) go here."""
+        several) or miniImageNet from ``mini_imagenet`` (None for both: glyphs); a claim
+        config's ``device`` and data paths (filled in by the runner) go here."""
         sources = (omniglot,) if isinstance(omniglot, str) else omniglot
-        return replace(self, device=device, omniglot=sources)
+        return replace(self, device=device, omniglot=sources, mini_imagenet=mini_imagenet)
+
+    @property
+    def source(self) -> str:
+        """The data the set-up reads: ``"mini-imagenet"``, ``"omniglot"`` or ``"glyphs"``."""
+        if self.mini_imagenet is not None:
+            return "mini-imagenet"
+        return "glyphs" if self.omniglot is None else "omniglot"
+
+    @property
+    def channels(self) -> int:
+        """Image channels: 3 for miniImageNet's RGB, 1 for Omniglot and the glyphs."""
+        return 3 if self.source == "mini-imagenet" else 1
 
     def splits(self) -> ClassSplits:
-        """Meta-train / -val / -test classes, disjoint by alphabet (asserted)."""
-        if self.omniglot is None:
+        """Meta-train / -val / -test classes, disjoint by class and alphabet (asserted)."""
+        if self.source == "mini-imagenet":
+            splits = _cached_mini_imagenet(self.mini_imagenet, self.image_size)
+        elif self.omniglot is None:
             data = GlyphAlphabets(
                 alphabets=self.glyph_alphabets,
                 characters=self.glyph_characters,
@@ -145,23 +186,32 @@ class FewShotSetup:
             sources.background, sources.evaluation, val / (train + val), _split_generator()
         )
 
-    def tasks(self, dataset, mode: str = "any") -> FewShotTasks:
-        return FewShotTasks(dataset.to(self.device), self.ways, self.shots, self.queries, mode)
+    def tasks(self, dataset: ImageClasses, mode: str = "any", labels: str = "task") -> FewShotTasks:
+        """``ways``-way ``shots``-shot tasks of ``dataset`` on the set-up's device."""
+        return FewShotTasks(
+            dataset.to(self.device), self.ways, self.shots, self.queries, mode, labels
+        )
 
     def check_fits(self, claim: str, modes: tuple[str, ...] = ("any",)) -> None:
         """Refuse data too small for ``claim``'s tasks, before any training: every split it
-        samples (meta-train and meta-test) must hold ``ways``-way tasks of each of ``modes``."""
-        per_split = self.ways if "between" in modes else 1
-        needed = f"≥ {2 * per_split + 1} alphabets ({per_split} meta-train, 1 meta-val, " + (
-            f"{per_split} meta-test)"
-        )
+        samples (meta-train and meta-test) must hold ``ways``-way tasks of each of ``modes``;
+        a protocol that names its ``dataset`` must be given that dataset."""
+        if self.dataset is not None and self.source != self.dataset:
+            raise ValueError(
+                f"{claim} at this scale runs its paper's protocol on {self.dataset}, not on "
+                f"{self.source}: give {DATASET_OPTIONS[self.dataset]}"
+            )
+        by_alphabet = self.source != "mini-imagenet"
+        needed = self._alphabets_needed(modes) if by_alphabet else ""
+        hint = MORE_ALPHABETS if by_alphabet else FULL_MINI_IMAGENET
         try:
             splits = self.splits()
         except ValueError as error:
+            if not by_alphabet:
+                raise
             raise ValueError(
-                f"{claim} needs {needed} and splits classes by alphabet in the fractions "
-                f"{self.split_fractions}: {error}. Give more alphabets (e.g. --omniglot "
-                "images_background.zip, or both small splits)"
+                f"{claim} needs {needed}and splits classes by alphabet in the fractions "
+                f"{self.split_fractions}: {error}. {hint}"
             ) from error
         for name, split in (("meta-train", splits.train), ("meta-test", splits.test)):
             for mode in modes:
@@ -169,13 +219,35 @@ class FewShotSetup:
                     FewShotTasks(split, self.ways, self.shots, self.queries, mode)
                 except ValueError as error:
                     raise ValueError(
-                        f"{claim} needs {needed} and {self.ways}-way {self.shots}-shot tasks with "
+                        f"{claim} needs {needed}{self.ways}-way {self.shots}-shot tasks with "
                         f"{self.queries} queries per class (mode {mode!r}) in the {name} "
-                        f"split, which holds {split.num_classes} classes of "
-                        f"{len(split.group_names)} alphabets {list(split.group_names)}: {error}. "
-                        "Give more alphabets (e.g. --omniglot images_background.zip) or use a "
-                        "scale whose set-up fits"
+                        f"split, which holds {self._contents(split)}: {error}. {hint}"
                     ) from error
+
+    def _contents(self, split: ImageClasses) -> str:
+        if self.source == "mini-imagenet":
+            return f"{split.num_classes} classes"
+        groups = split.group_names
+        return f"{split.num_classes} classes of {len(groups)} alphabets {list(groups)}"
+
+    def _alphabets_needed(self, modes: tuple[str, ...]) -> str:
+        per_split = self.ways if "between" in modes else 1
+        return (
+            f"≥ {2 * per_split + 1} alphabets ({per_split} meta-train, 1 meta-val, "
+            f"{per_split} meta-test) and "
+        )
+
+    def convnet(self, generator: torch.Generator | None = None, ways: int | None = None) -> ConvNet:
+        """The conv net of these images (channels, size, blocks, filters) with ``ways``
+        outputs (default ``self.ways``), initialised from ``generator``."""
+        return ConvNet(
+            ways or self.ways,
+            channels=self.channels,
+            filters=self.filters,
+            image_size=self.image_size,
+            blocks=self.blocks,
+            generator=generator,
+        )
 
     def learner(
         self,
@@ -190,13 +262,7 @@ class FewShotSetup:
         ``options`` go to ``algorithms.make``, e.g. ``rho=0.05`` for a Sharp-MAML
         variant; ``loss_fn`` replaces cross-entropy (e.g. a counting wrapper of it).
         """
-        model = ConvNet(
-            self.ways,
-            filters=self.filters,
-            image_size=self.image_size,
-            blocks=self.blocks,
-            generator=torch.Generator().manual_seed(seed),
-        ).to(self.device)
+        model = self.convnet(torch.Generator().manual_seed(seed)).to(self.device)
         return make(
             algorithm,
             model,
@@ -243,10 +309,30 @@ class FewShotSetup:
         return evaluate_accuracy(learner, params, tasks, generator, self.test_tasks, steps)
 
 
+class ImageRun(Protocol):
+    """A claim config that runs a ``FewShotSetup`` on the data and device the runner fills in."""
+
+    setup: FewShotSetup
+    device: str
+    omniglot: tuple[str, ...] | None
+    mini_imagenet: str | None
+
+
+def placed(config: ImageRun) -> FewShotSetup:
+    """``config.setup`` on the config's device, reading the config's data paths."""
+    return config.setup.at(config.device, config.omniglot, config.mini_imagenet)
+
+
 @functools.lru_cache(maxsize=4)
 def _cached_sources(paths: tuple[str, ...], image_size: int, rotations: bool) -> OmniglotSources:
     """The merged sources, decoded once per process (every cell of a claim reads the same)."""
     return load_omniglot_sources(paths, image_size, rotations)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_mini_imagenet(path: str, image_size: int) -> ClassSplits:
+    """miniImageNet's published train / val / test splits, decoded once per process."""
+    return ClassSplits(*(load_mini_imagenet(path, split, image_size) for split in SPLIT_NAMES))
 
 
 def _split_generator() -> torch.Generator:
@@ -271,6 +357,10 @@ SCALED_SETUPS = {
     "smoke": FewShotSetup(filters=8, iterations=20, test_tasks=100),
     "quick": FewShotSetup(),
     "omniglot": OMNIGLOT_SETUP,
-    "paper": FewShotSetup(filters=64, meta_batch=32, iterations=60000),
+    "paper": FewShotSetup(
+        filters=64, meta_batch=32, iterations=60000, rotations=True, dataset="omniglot"
+    ),
 }
-"""The few-shot set-up of each scale, shared by the image claims (S2, L7)."""
+"""The few-shot set-up of each scale, shared by the image claims; ``paper`` is Finn et al.'s
+Omniglot 5-way protocol (64 filters, meta-batch 32, 60000 iterations, classes augmented by
+rotations), which L7 runs."""

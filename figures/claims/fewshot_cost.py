@@ -31,6 +31,7 @@ import functools
 import statistics
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
@@ -90,13 +91,21 @@ def task_seconds(
 def protocol(setup: FewShotSetup, inner_lr: float, **extra: object) -> dict[str, str]:
     """The set-up in the papers' terms: data, tasks, net, steps, batch, lengths; ``extra``
     adds the claim's own entries (e.g. ρ)."""
-    data = (
-        "procedural glyphs"
-        if setup.omniglot is None
-        else "Omniglot " + ", ".join(path.rsplit("/", 1)[-1] for path in setup.omniglot)
-    )
+    by_alphabet = f"splits {setup.split_fractions} by alphabet"
+    source, splits = {
+        "glyphs": ("procedural glyphs", by_alphabet),
+        "omniglot": (
+            "Omniglot " + ", ".join(Path(path).name for path in setup.omniglot or ()),
+            by_alphabet,
+        ),
+        "mini-imagenet": (
+            f"miniImageNet {Path(setup.mini_imagenet or '').name}",
+            "its train / val / test classes",
+        ),
+    }[setup.source]
+    rotated = ", classes augmented by 90° rotations" if setup.rotations else ""
     return {
-        "data": f"{data}, {setup.image_size} px, splits {setup.split_fractions} by alphabet",
+        "data": f"{source}, {setup.image_size} px, {splits}{rotated}",
         "tasks": f"{setup.ways}-way {setup.shots}-shot, {setup.queries} queries per class",
         "net": f"{setup.blocks}-block conv net, {setup.filters} filters, batch norm "
         "(batch statistics)",

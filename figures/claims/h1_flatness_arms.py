@@ -44,7 +44,7 @@ from algorithms import MLP, MetaLearner, make, mse, parameters_of, train
 from algorithms.convnet import exact_higher_derivatives
 from algorithms.params import Params
 from analysis import HessianOperator, extreme_eigenvalues, sam_sharpness
-from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot import FewShotSetup, placed
 from figures.claims.fewshot_cost import protocol, training_seconds
 from figures.claims.sharp_family import VARIANTS, require_algorithms
 from synthetic import SinusoidTasks
@@ -227,6 +227,7 @@ class GlyphFlatnessArm:
     snapshot_every: int = 20
     probe: FlatnessProbe = FlatnessProbe(measure_tasks=5, sharpness_steps=4)
     omniglot: tuple[str, ...] | None = None
+    mini_imagenet: str | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -235,12 +236,12 @@ class GlyphFlatnessArm:
 
     def check_inputs(self) -> None:
         """Refuse data too small for these tasks before any cell runs."""
-        self.setup.at(self.device, self.omniglot).check_fits("H1's image arms")
+        placed(self).check_fits("H1's image arms")
 
     def estimated_seconds(self) -> float:
         """Training from a timing probe, plus the flatness measurements, each timed as one
         measurement of MAML's arm at the initialisation (``measurement_seconds``)."""
-        setup = self.setup.at(self.device, self.omniglot)
+        setup = placed(self)
         snapshots = -(-setup.iterations // self.snapshot_every)
         measured = snapshots if self.algorithm == REFERENCE else 1
         options = _options(self.algorithm, self.rho)
@@ -249,14 +250,14 @@ class GlyphFlatnessArm:
         )
 
     def protocol(self) -> dict[str, str]:
-        setup = self.setup.at(self.device, self.omniglot)
+        setup = placed(self)
         return protocol(
             setup, self.inner_lr, ρ=self.rho, **{"snapshots every": self.snapshot_every}
         )
 
     def trajectory(self, seed: int) -> Trajectory:
         """The arm's run from the seed's initialisation."""
-        setup = self.setup.at(self.device, self.omniglot)
+        setup = placed(self)
         options = _options(self.algorithm, self.rho)
         return Trajectory(
             setup.learner(self.algorithm, self.inner_lr, seed, **options),

@@ -45,9 +45,9 @@ from matplotlib.figure import Figure
 from algorithms import cross_entropy, parameters_of
 from algorithms.losses import TaskLoss
 from algorithms.outer_steps import BatchObjective
-from figures.claims.fewshot import SCALED_SETUPS, FewShotSetup
+from figures.claims.fewshot import SCALED_SETUPS, FewShotSetup, placed
 from figures.claims.fewshot_cost import outer_step_seconds
-from figures.claims.sharp_family import PAPER, VARIANTS, require_algorithms
+from figures.claims.sharp_family import PAPER, PAPER_SETUP, VARIANTS, require_algorithms
 from figures.engine.claim import SCALES, Cell, Claim, Evidence, Results, Verdict
 from figures.engine.timing import interleaved_seconds
 from synthetic.validation import require_count, require_positive
@@ -80,6 +80,7 @@ class CostConfig:
     inner_lr: float = 0.4
     rounds: int = 10
     omniglot: tuple[str, ...] | None = None
+    mini_imagenet: str | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -94,11 +95,11 @@ class CostConfig:
 
     def check_inputs(self) -> None:
         """Refuse data too small for these tasks before any cell runs."""
-        self.setup.at(self.device, self.omniglot).check_fits("H3's cost cell")
+        placed(self).check_fits("H3's cost cell")
 
     def estimated_seconds(self) -> float:
         """``rounds`` + 2 (a warm-up, the count) outer steps of each role."""
-        setup = self.setup.at(self.device, self.omniglot)
+        setup = placed(self)
         return (self.rounds + 2) * sum(
             outer_step_seconds(setup, algorithm, self.inner_lr) for _, algorithm in self.roles
         )
@@ -127,7 +128,7 @@ class Counter:
 
 def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
     """Loss evaluations, backward passes and seconds per outer step of every role."""
-    setup = config.setup.at(config.device, config.omniglot)
+    setup = placed(config)
     tasks = setup.tasks(setup.splits().train)
     batch = tasks.sample(setup.meta_batch, torch.Generator(setup.device).manual_seed(seed))
     counter = Counter()
@@ -237,7 +238,7 @@ def cost_cells(scale: str) -> list[Cell]:
         "smoke": replace(COST_SETUP, filters=4),
         "quick": COST_SETUP,
         "omniglot": replace(SCALED_SETUPS["omniglot"], queries=COST_SETUP.queries),
-        "paper": replace(COST_SETUP, filters=64, inner_steps=5, meta_batch=32),
+        "paper": PAPER_SETUP,
     }
     rounds = {"smoke": 2, "quick": 10, "omniglot": 10, "paper": 20}[scale]
     return [Cell(CostConfig(setups[scale], rounds=rounds), 0)]

@@ -173,7 +173,7 @@ def conditioning_figure(results: Results) -> Figure:
     axis.set(
         xlabel="GD iteration (step 1/L)",
         ylabel="(F − F*) / (F₀ − F*)",
-        title="L5: measured (solid) vs (1 − 1/κ)^{2k} bound (dotted)",
+        title=r"L5: measured (solid) vs $(1 - 1/\kappa)^{2k}$ bound (dotted)",
     )
     axis.legend(fontsize=7)
     figure.tight_layout()

@@ -63,6 +63,7 @@ from matplotlib.figure import Figure
 
 from figures.claims.fewshot import SCALED_SETUPS, FewShotSetup
 from figures.claims.fewshot_cost import evaluation_seconds, protocol, training_seconds
+from figures.claims.published import FO_MAML_OMNIGLOT, LEARN2LEARN, MAML_OMNIGLOT
 from figures.claims.seed_comparison import (
     paired_differences,
     paired_verdict,
@@ -302,4 +303,5 @@ L7 = Claim(
     landscape_check,
     landscape_figure,
     scales=SCALES,
+    published=(MAML_OMNIGLOT, FO_MAML_OMNIGLOT, LEARN2LEARN),
 )

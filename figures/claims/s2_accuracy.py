@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot import FewShotSetup, placed
 from figures.claims.fewshot_cost import evaluation_seconds, protocol, training_seconds
 from figures.claims.seed_comparison import paired_verdict
 from figures.engine.claim import Verdict
@@ -48,6 +48,7 @@ class AccuracyConfig:
     setup: FewShotSetup
     methods: tuple[Method, ...]
     omniglot: tuple[str, ...] | None = None
+    mini_imagenet: str | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -62,11 +63,11 @@ class AccuracyConfig:
 
     def check_inputs(self) -> None:
         """Refuse data too small for these tasks before any cell runs."""
-        self.setup.at(self.device, self.omniglot).check_fits("S2's accuracy cells")
+        placed(self).check_fits("S2's accuracy cells")
 
     def estimated_seconds(self) -> float:
         """Training and scoring every method, from timing probes."""
-        setup = self.setup.at(self.device, self.omniglot)
+        setup = placed(self)
         return sum(
             training_seconds(setup, algorithm, lr) + evaluation_seconds(setup, algorithm, lr)
             for _, algorithm, lr in self.methods
@@ -74,13 +75,13 @@ class AccuracyConfig:
 
     def protocol(self) -> dict[str, str]:
         steps = ", ".join(f"{role} {lr:g}" for role, _, lr in self.methods)
-        setup = self.setup.at(self.device, self.omniglot)
+        setup = placed(self)
         return protocol(setup, self.methods[0][2]) | {"α per method": steps}
 
 
 def accuracy_experiment(config: AccuracyConfig, seed: int) -> dict[str, Any]:
     """Each role's mean meta-test accuracy and training seconds per iteration, for ``seed``."""
-    setup = config.setup.at(config.device, config.omniglot)
+    setup = placed(config)
     splits = setup.splits()
     train_tasks, test_tasks = setup.tasks(splits.train), setup.tasks(splits.test)
     roles = {}

@@ -48,7 +48,7 @@ import torch
 
 from algorithms import MetaLearner, Params, parameters_of
 from analysis.flops import matmul_flops
-from figures.claims.fewshot import FewShotSetup
+from figures.claims.fewshot import FewShotSetup, placed
 from figures.claims.fewshot_cost import outer_step_seconds
 from figures.claims.s2_accuracy import Method
 from figures.engine.claim import Evidence, Verdict
@@ -67,6 +67,7 @@ class CostConfig:
     methods: tuple[Method, ...]
     timing_rounds: int = 5
     omniglot: tuple[str, ...] | None = None
+    mini_imagenet: str | None = None
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -79,11 +80,11 @@ class CostConfig:
 
     def check_inputs(self) -> None:
         """Refuse data too small for these tasks before any cell runs."""
-        self.setup.at(self.device, self.omniglot).check_fits("S2's cost cell")
+        placed(self).check_fits("S2's cost cell")
 
     def estimated_seconds(self) -> float:
         """``timing_rounds`` + 2 (a warm-up, the FLOP count) outer steps of each method."""
-        setup = self.setup.at(self.device, self.omniglot)
+        setup = placed(self)
         return (self.timing_rounds + 2) * sum(
             outer_step_seconds(setup, algorithm, lr) for _, algorithm, lr in self.methods
         )
@@ -91,7 +92,7 @@ class CostConfig:
 
 def cost_experiment(config: CostConfig, seed: int) -> dict[str, Any]:
     """G_s, G_q and each role's FLOPs per task of a meta-iteration, and its seconds per step."""
-    setup = config.setup.at(config.device, config.omniglot)
+    setup = placed(config)
     tasks = setup.tasks(setup.splits().train)
     generator = torch.Generator(setup.device).manual_seed(seed)
     one_task, timed_batch = tasks.sample(1, generator), tasks.sample(setup.meta_batch, generator)

@@ -58,13 +58,13 @@ PAPER_SETUP = FewShotSetup(
     test_tasks=600,
     eval_steps=(5,),
     inner_steps=5,
-    glyph_alphabets=20,
-    glyph_characters=15,
-    glyph_drawings=20,
+    image_size=84,
+    dataset="mini-imagenet",
 )
-"""The official Sharp-MAML code's protocol (REFERENCE.md §4): 4-conv 64 channels with batch
-statistics, Adam 1e-3, 5 inner steps, meta-batch 4, 15 queries per class; 28-pixel images,
-60000 iterations (MAML's Omniglot length, §6: the Sharp-MAML code's is not stated)."""
+"""The official Sharp-MAML code's protocol (REFERENCE.md §4): miniImageNet 5-way 1-shot at 84
+pixels, 4-conv 64 channels with batch statistics, Adam 1e-3, 5 inner steps, meta-batch 4, 15
+queries per class; 60000 iterations (MAML's miniImageNet length, §6: the Sharp-MAML code's is
+not stated)."""
 PAPER_RHO = 0.0005
 PAPER_INNER_LR = 0.1
 """The official code's ρ (Mini-ImageNet 5-way 1-shot) and inner step size."""

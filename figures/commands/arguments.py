@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import torch
@@ -19,6 +20,20 @@ import torch
 from figures.engine.dask_executor import DaskExecutor, probe_scheduler
 from figures.engine.executors import Executor, ProcessExecutor, SerialExecutor
 from synthetic.validation import require_count
+
+DASK_GPU = {"GPU": 1}
+"""What a cell asks of a Dask worker on a CUDA device: one GPU, held alone."""
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """``--help`` that shows each option's default, unless it is None or False (a flag) or
+    the help text already says what the default is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = not any(action.default is hidden for hidden in (None, False, argparse.SUPPRESS))
+        unsaid = shown and "(default" not in text
+        return f"{text} (default: %(default)s)" if action.option_strings and unsaid else text
 
 
 def checked_device(name: str) -> str:
@@ -54,8 +69,10 @@ def checked_executor(
     scheduler: str | None,
     dask_local: int | None,
     cells_per_task: int = 1,
+    device: str = "cpu",
 ) -> Executor:
-    """The executor the options ask for; a scheduler must answer within a few seconds."""
+    """The executor the options ask for; a scheduler must answer within a few seconds. On a
+    CUDA ``device`` every Dask task asks for one ``GPU`` resource (``DASK_GPU``)."""
     for option, value in (("--cells-per-task", cells_per_task), ("--dask-local", dask_local)):
         if value is not None:
             require_count(option, value)
@@ -66,11 +83,14 @@ def checked_executor(
         )
     if serial:
         return SerialExecutor()
+    resources = DASK_GPU if device.startswith("cuda") else None
     if scheduler is not None:
         probe_scheduler(scheduler)
-        return DaskExecutor(address=scheduler, cells_per_task=cells_per_task)
+        return DaskExecutor(address=scheduler, cells_per_task=cells_per_task, resources=resources)
     if dask_local is not None:
-        return DaskExecutor(local_workers=dask_local, cells_per_task=cells_per_task)
+        return DaskExecutor(
+            local_workers=dask_local, cells_per_task=cells_per_task, resources=resources
+        )
     if jobs is not None:
         require_count("--jobs", jobs)
     return ProcessExecutor(jobs)
@@ -88,3 +108,18 @@ def checked_data_paths(paths: list[Path] | None) -> tuple[str, ...] | None:
                 "<Alphabet>/characterNN/ or a zip such as images_background.zip"
             )
     return tuple(str(path.resolve()) for path in paths)
+
+
+def checked_mini_imagenet(path: Path | None) -> str | None:
+    """The ``--mini-imagenet`` folder as an absolute string (None if not given): it must exist
+    and be a folder, since a run samples all three splits (meta-train, -val, -test)."""
+    if path is None:
+        return None
+    if not path.is_dir():
+        what = "does not exist" if not path.exists() else "is a file"
+        raise ValueError(
+            f"--mini-imagenet {path} {what}; give the folder holding train.csv, val.csv, "
+            "test.csv and images/ (Ravi–Larochelle), or the three "
+            "mini-imagenet-cache-{train,val,test}.pkl pickles"
+        )
+    return str(path.resolve())

@@ -2,6 +2,7 @@
 
     mamlscape reproduce [--claims L1,L3] [--scale smoke|quick|omniglot|paper] [--out DIR]
                         [--device cpu|cuda] [--omniglot PATH [--omniglot PATH ...]]
+                        [--mini-imagenet DIR] [--dry-run]
                         [--jobs N | --serial | --scheduler tcp://HOST:8786 | --dask-local N]
                         [--cells-per-task N]
     mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
@@ -11,7 +12,9 @@
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
 default; at ``--scale omniglot`` the image claims, on the Omniglot sources
-given), reusing every cell already in ``OUT/cache``, checks each claim and
+given; at ``--scale paper`` each paper's protocol on its own dataset, so the
+Sign-MAML and Sharp-MAML claims need ``--mini-imagenet`` and L7 ``--omniglot``),
+reusing every cell already in ``OUT/cache``, checks each claim and
 writes ``report.html``, ``report.md``, ``results.json`` and ``figures/`` into
 ``--out``. Cells run in a local process pool (one worker per core, or
 ``--jobs N``), one after another (``--serial``), on a running Dask scheduler
@@ -31,18 +34,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 from figures.claims.catalogue import claim_ids, select
 from figures.commands.arguments import (
+    DefaultsHelpFormatter,
     checked_data_paths,
     checked_device,
     checked_executor,
+    checked_mini_imagenet,
     checked_output_folder,
 )
 from figures.commands.evaluate import add_evaluate_command
@@ -58,12 +66,19 @@ from figures.engine.verdict_summary import render_summary, replace_block, summar
 from synthetic.files import write_atomically
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command runs so that it stops as Ctrl-C does."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a bad argument exits 2, a failed cell 1, Ctrl-C 130 and SIGTERM 143,
+    the last two with a summary of what is stored."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = list(sys.argv[1:] if argv is None else argv)
     try:
-        return args.handler(args)
+        with sigterm_as_interrupt():
+            return args.handler(args)
     except ValueError as error:
         parser.exit(2, f"mamlscape: error: {error}\n")
     except CellFailuresError as error:
@@ -71,27 +86,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SweepInterrupted as interrupt:
         print(
-            f"mamlscape: interrupted: {interrupt.summary.describe()}; rerun the same command "
-            "to compute only the missing cells",
+            f"mamlscape: {_stopped_by(interrupt.__cause__)}: {interrupt.summary.describe()}; "
+            "rerun the same command to compute only the missing cells",
             file=sys.stderr,
         )
-        return 130
-    except KeyboardInterrupt:
+        return _interrupt_status(interrupt.__cause__)
+    except KeyboardInterrupt as interrupt:
         print(
-            "mamlscape: interrupted; every finished cell is in the cache and a rerun of the same "
-            "command computes only the missing ones",
+            f"mamlscape: {_stopped_by(interrupt)}; every finished cell is in the cache and a "
+            "rerun of the same command computes only the missing ones",
             file=sys.stderr,
         )
-        return 130
+        return _interrupt_status(interrupt)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the body runs (in the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped_by(interrupt: BaseException | None) -> str:
+    return "terminated (SIGTERM)" if isinstance(interrupt, Terminated) else "interrupted"
+
+
+def _interrupt_status(interrupt: BaseException | None) -> int:
+    return 128 + signal.SIGTERM if isinstance(interrupt, Terminated) else 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mamlscape", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="mamlscape",
+        description=__doc__.splitlines()[0],
+        formatter_class=DefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--version", action="version", version=f"mamlscape {metadata.version('mamlscape')}"
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    reproduce = commands.add_parser("reproduce", help="run the claims and write the report")
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="run the claims and write the report",
+        formatter_class=DefaultsHelpFormatter,
+    )
     reproduce.add_argument(
         "--claims",
         default=None,
@@ -103,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="quick",
         help="smoke: seconds, checks the pipeline only; quick: minutes on a "
         "laptop CPU, glyphs for the image claims; omniglot: the image claims on the real "
-        "Omniglot given with --omniglot, under an hour on 2 cores; paper: the papers' protocols",
+        "Omniglot given with --omniglot, under an hour on 2 cores; paper: each paper's protocol on "
+        "its own dataset (--mini-imagenet for S2, H1, H2, H3, G2; --omniglot for L7)",
     )
     reproduce.add_argument(
         "--out",
@@ -119,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Omniglot folder or zip for the few-shot claims (default: glyphs); give it again "
         "for more sources (shared alphabets are merged; images_evaluation is the meta-test split)",
+    )
+    reproduce.add_argument(
+        "--mini-imagenet",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="miniImageNet folder (Ravi–Larochelle train/val/test.csv with images/, or the "
+        "three split pickles) for the Sign-MAML and Sharp-MAML claims S2, H1, H2, H3, G2; "
+        "--scale paper needs it",
     )
     reproduce.add_argument("--no-progress", action="store_true", help="hide progress bars")
     reproduce.add_argument(
@@ -161,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_command(commands)
     add_evaluate_command(commands)
     readme = commands.add_parser(
-        "readme", help="rewrite the README's verdict tables from a run's verdicts.json"
+        "readme",
+        help="rewrite the README's verdict tables from a run's verdicts.json",
+        formatter_class=DefaultsHelpFormatter,
     )
     readme.add_argument("--verdicts", type=Path, required=True, help="OUT/verdicts.json of a run")
     readme.add_argument("--readme", type=Path, default=Path("README.md"), help="the README")
@@ -206,14 +266,21 @@ def reproduce_command(args: argparse.Namespace) -> int:
     ids = None if args.claims is None else [i.strip() for i in args.claims.split(",") if i.strip()]
     claims = select(ids)
     omniglot = checked_data_paths(args.omniglot)
+    mini_imagenet = checked_mini_imagenet(args.mini_imagenet)
+    data = {"omniglot": omniglot, "mini_imagenet": mini_imagenet}
     if args.scale == "omniglot":
+        if mini_imagenet is not None:
+            raise ValueError(
+                "--scale omniglot runs the image claims on Omniglot; drop --mini-imagenet, or "
+                "run miniImageNet at --scale quick or paper"
+            )
         claims = omniglot_claims(claims, ids is None, omniglot)
     executor = checked_executor(
-        args.serial, args.jobs, args.scheduler, args.dask_local, args.cells_per_task
+        args.serial, args.jobs, args.scheduler, args.dask_local, args.cells_per_task, device
     )
     if args.dry_run or args.scale in ESTIMATED_SCALES:
         workers = getattr(executor, "workers", None) or 1
-        print(run_plan(claims, args.scale, args.out / "cache", device, omniglot, workers))
+        print(run_plan(claims, args.scale, args.out / "cache", device, data, workers))
         if args.dry_run:
             return 0
     out = checked_output_folder(args.out)
@@ -224,10 +291,12 @@ def reproduce_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     outcomes = run_claims(
-        claims, args.scale, out / "cache", device, not args.no_progress, executor, omniglot
+        claims, args.scale, out / "cache", device, not args.no_progress, executor, data
     )
     argv = ["mamlscape", *args.command_line]
     datasets = {f"omniglot {Path(path).name}": path for path in omniglot or ()}
+    if mini_imagenet is not None:
+        datasets[f"mini-imagenet {Path(mini_imagenet).name}"] = mini_imagenet
     run = provenance(argv, started, time.perf_counter() - start, datasets)
     verdicts = write_report(out, claims, outcomes, args.scale, device, run)
     if args.scale in PIPELINE_SCALES:

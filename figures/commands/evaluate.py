@@ -1,14 +1,15 @@
 """``mamlscape evaluate``: meta-test accuracy of a trained image checkpoint, with its interval.
 
-    mamlscape evaluate --checkpoint DIR [--omniglot PATH ...] [--ways N] [--shots K]
-                       [--queries Q] [--steps 0,1,5,10] [--inner-lr α] [--adapt all|head]
-                       [--test-tasks 600] [--seed 0] [--mode any|within|between]
+    mamlscape evaluate --checkpoint DIR [--omniglot PATH ... | --mini-imagenet DIR] [--ways N]
+                       [--shots K] [--queries Q] [--steps 0,1,5,10] [--inner-lr α]
+                       [--adapt all|head] [--test-tasks 600] [--seed 0] [--mode any|within|between]
                        [--device cpu] [--out FILE.json]
 
-The checkpoint (from ``mamlscape train --tasks glyphs|omniglot``) records the
+The checkpoint (from ``mamlscape train --tasks glyphs|omniglot|mini-imagenet``) records the
 task family, its ``ImageOptions`` and data, so the same conv net is rebuilt
 and θ loaded. ``--test-tasks`` tasks are drawn from the meta-**test** split
-(alphabets disjoint from meta-training, asserted by ``ClassSplits``); each is
+(alphabets, or miniImageNet's test classes, disjoint from meta-training, asserted by
+``ClassSplits``); each is
 adapted from θ by the checkpoint's inner rule (plain gradient steps at its α,
 or ``--inner-lr``) on its support set and scored on its queries after every
 count in ``--steps``. The report is the mean accuracy with its 95% Student-t
@@ -18,6 +19,9 @@ interval over tasks, per step count.
 al.'s code initialises it so; every class then starts at the same logit, and
 adaptation alone separates them), keeping the body. ``--adapt head`` adapts
 only the head (ANIL's test-time rule), ``all`` every parameter (MAML's).
+A checkpoint of ``train --algo nal --labels global`` (supervised pretraining
+over all meta-train classes) always gets the fresh zero head: that is the
+pretrained baseline, fine-tuned on each test task's support set.
 
 Example:
     >>> parser = argparse.ArgumentParser()
@@ -35,10 +39,17 @@ from typing import Any
 
 import torch
 
-from algorithms import ConvNet, cross_entropy, evaluate_accuracy, load_checkpoint, make
+from algorithms import (
+    checkpoint_metadata,
+    cross_entropy,
+    evaluate_accuracy,
+    load_checkpoint,
+    make,
+)
 from algorithms.params import Params
 from analysis.statistics import mean_interval
-from figures.commands.arguments import checked_device
+from figures.claims.fewshot import FewShotSetup
+from figures.commands.arguments import DefaultsHelpFormatter, checked_device
 from figures.commands.task_families import IMAGE_FAMILIES, ImageOptions
 from figures.engine.files import write_json
 from synthetic.class_splits import check_disjoint
@@ -51,6 +62,7 @@ def add_evaluate_command(commands: argparse._SubParsersAction) -> None:
     """Register ``evaluate`` on an argparse sub-parsers object (``handler`` → exit code)."""
     parser = commands.add_parser(
         "evaluate",
+        formatter_class=DefaultsHelpFormatter,
         help="meta-test accuracy of an image checkpoint with a 95%% interval",
         description=__doc__.splitlines()[0],
     )
@@ -62,6 +74,9 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="train's --out or file")
     parser.add_argument(
         "--omniglot", type=Path, action="append", default=None, help="data (default: trained)"
+    )
+    parser.add_argument(
+        "--mini-imagenet", type=Path, default=None, metavar="DIR", help="data (default: trained)"
     )
     parser.add_argument("--ways", type=int, default=None, help="N (default: trained)")
     parser.add_argument("--shots", type=int, default=None, help="K (default: trained)")
@@ -105,14 +120,16 @@ def evaluate_checkpoint(args: argparse.Namespace, device: str) -> dict[str, Any]
         mode=args.mode or trained.mode,
     )
     omniglot = args.omniglot or [Path(path) for path in metadata["omniglot"]] or None
-    setup = options.setup(metadata["task_family"], omniglot)
+    mini_imagenet = args.mini_imagenet or metadata.get("mini_imagenet")
+    setup = options.setup(metadata["task_family"], omniglot, mini_imagenet)
     splits = setup.splits()
     check_disjoint(train=splits.train, test=splits.test)
     tasks = setup.tasks(splits.test.to(device), options.mode)
-    params, head_note = _params(args.checkpoint, trained, options, setup, device)
+    head_ways = metadata.get("head_ways") or trained.ways
+    params, head_note = _params(args.checkpoint, head_ways, options, setup, device)
     inner_lr = metadata["inner_lr"] if args.inner_lr is None else args.inner_lr
     algorithm = "anil" if args.adapt == "head" else "maml"
-    learner = make(algorithm, _model(setup, options.ways, device), cross_entropy, inner_lr)
+    learner = make(algorithm, setup.convnet(ways=options.ways).to(device), cross_entropy, inner_lr)
     generator = torch.Generator(device).manual_seed(args.seed + TEST_SEED_OFFSET)
     accuracy = evaluate_accuracy(learner, params, tasks, generator, args.test_tasks, steps)
     return {
@@ -129,42 +146,31 @@ def evaluate_checkpoint(args: argparse.Namespace, device: str) -> dict[str, Any]
 
 
 def _metadata(checkpoint: Path) -> dict[str, Any]:
-    path = checkpoint / "checkpoint.pt" if checkpoint.is_dir() else checkpoint
-    if not path.is_file():
-        raise ValueError(
-            f"checkpoint {path} does not exist; make one with `mamlscape train --tasks omniglot "
-            "--out DIR`"
-        )
-    metadata = torch.load(path, map_location="cpu", weights_only=True).get("metadata", {})
+    metadata = checkpoint_metadata(checkpoint)
     if metadata.get("task_family") not in IMAGE_FAMILIES:
         raise ValueError(
-            f"{path} is a checkpoint of --tasks {metadata.get('task_family')!r}; evaluate "
+            f"{checkpoint} is a checkpoint of --tasks {metadata.get('task_family')!r}; evaluate "
             f"scores image checkpoints ({', '.join(IMAGE_FAMILIES)}); use `mamlscape spectrum` "
             "for the others"
         )
     return metadata
 
 
-def _model(setup, ways: int, device: str) -> ConvNet:
-    return ConvNet(
-        ways, filters=setup.filters, image_size=setup.image_size, blocks=setup.blocks
-    ).to(device)
-
-
 def _params(
-    checkpoint: Path, trained: ImageOptions, options: ImageOptions, setup, device: str
+    checkpoint: Path, head_ways: int, options: ImageOptions, setup: FewShotSetup, device: str
 ) -> tuple[Params, str]:
-    """θ from the checkpoint; with other ways, the head re-initialised to zeros."""
-    params, _ = load_checkpoint(checkpoint, _model(setup, trained.ways, device), device)
-    if options.ways == trained.ways:
-        return params, f"the trained {trained.ways}-way head"
-    fresh = dict(_model(setup, options.ways, device).named_parameters())
+    """θ from the checkpoint (a head of ``head_ways`` outputs); with other ways, the head
+    re-initialised to zeros."""
+    params, _ = load_checkpoint(checkpoint, setup.convnet(ways=head_ways).to(device), device)
+    if options.ways == head_ways:
+        return params, f"the trained {head_ways}-way head"
+    fresh = dict(setup.convnet(ways=options.ways).to(device).named_parameters())
     head = [name for name in fresh if name.startswith("head.")]
     for name in head:
         params[name] = torch.zeros_like(fresh[name]).requires_grad_(True)
     return params, (
         f"the head is re-initialised to zeros for {options.ways} ways (trained with "
-        f"{trained.ways}); the body is the checkpoint's"
+        f"{head_ways} outputs); the body is the checkpoint's"
     )
 
 

@@ -17,7 +17,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from figures.engine.claim import Claim
 from figures.engine.cost import describe, estimate, protocol_rows
@@ -32,11 +34,12 @@ def run_plan(
     scale: str,
     cache_dir: Path,
     device: str,
-    omniglot: tuple[str, ...] | None,
+    data: Mapping[str, Any] | None,
     workers: int,
 ) -> str:
-    """The protocols and estimated cost of the cells a run would compute (checked first)."""
-    pending = pending_cells(claims, scale, cache_dir, device, omniglot)
+    """The protocols and estimated cost of the cells a run would compute (checked first);
+    ``data`` holds the run's data paths (``figures.engine.runner.cells_of``)."""
+    pending = pending_cells(claims, scale, cache_dir, device, data)
     configs = {claim: [cell.config for cell in cells] for claim, cells in pending.items()}
     check_inputs(config for chosen in configs.values() for config in chosen)
     lines = [f"plan at scale {scale}:"]

@@ -1,12 +1,14 @@
 """``mamlscape spectrum``: the curvature report of one meta-learning objective.
 
-    mamlscape spectrum --algo maml --tasks sinusoid|linear|glyphs [--checkpoint PATH]
-                       [--objective meta|task|nal] [--k 5] [--seed 0] [--meta-batch 25]
-                       [--device cpu] [--omniglot PATH] --out DIR
+    mamlscape spectrum --algo maml --tasks sinusoid|linear|glyphs|omniglot|mini-imagenet
+                       [--checkpoint PATH] [--objective meta|task|nal] [--k 5] [--seed 0]
+                       [--meta-batch 25] [--device cpu] [--omniglot PATH | --mini-imagenet DIR]
+                       --out DIR
 
 The model, loss and tasks are those of the task family ``--tasks``
 (``figures.commands.task_families``: sinusoids, the linear mixture, or few-shot
-glyphs, Omniglot with ``--omniglot PATH``). θ is the checkpoint
+glyphs, Omniglot with ``--omniglot PATH``, miniImageNet with ``--mini-imagenet DIR``,
+each with the family's default image options). θ is the checkpoint
 (``algorithms.load_checkpoint``, e.g. from ``mamlscape train``; its inner
 step size and step count are used when it records them) or the seed's random
 initialisation. One meta-batch of tasks, drawn from the seed, fixes the
@@ -48,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from algorithms import available, load_checkpoint, make
+from algorithms import available, checkpoint_metadata, load_checkpoint, make
 from algorithms.convnet import exact_higher_derivatives
 from algorithms.params import Params
 from analysis.density import plot_density, spectral_density
@@ -65,7 +67,7 @@ from analysis.slices import (
 )
 from analysis.spectrum import extreme_eigenvalues
 from analysis.trace import hutch_plus_plus, hutchinson
-from figures.commands.arguments import checked_device, checked_output_folder
+from figures.commands.arguments import DefaultsHelpFormatter, checked_device, checked_output_folder
 from figures.commands.spectrum_page import plot_eigenvalues, plot_traces, render_html
 from figures.commands.task_families import add_family_arguments, check_task_family, task_family
 from figures.engine.files import optional_path, save_figure, write_json
@@ -86,6 +88,7 @@ class SpectrumConfig:
     seed: int = 0
     checkpoint: Path | None = None
     omniglot: tuple[Path, ...] | None = None
+    mini_imagenet: Path | None = None
     meta_batch: int = 25
     trace_budget: int = 60
     density_probes: int = 4
@@ -104,7 +107,7 @@ class SpectrumConfig:
                 raise ValueError(
                     f"--{name} must be one of {list(allowed)}, got {getattr(self, name)!r}"
                 )
-        check_task_family(self.tasks, self.omniglot)
+        check_task_family(self.tasks, self.omniglot, mini_imagenet=self.mini_imagenet)
         require_count("k", self.k)
         require_count("seed", self.seed, minimum=0)
         for name in ("meta_batch", "density_probes", "density_steps", "noise_samples"):
@@ -133,6 +136,7 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
     """Register ``spectrum`` on an argparse sub-parsers object (``handler`` → exit code)."""
     parser = commands.add_parser(
         "spectrum",
+        formatter_class=DefaultsHelpFormatter,
         help="curvature report of one objective: eigenvalues, trace, density, sharpness, slices",
         description=__doc__.splitlines()[0],
     )
@@ -160,8 +164,10 @@ def spectrum_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         checkpoint=args.checkpoint,
         omniglot=None if args.omniglot is None else tuple(args.omniglot),
+        mini_imagenet=args.mini_imagenet,
         meta_batch=args.meta_batch,
     )
+    check_checkpoint(config)
     out = checked_output_folder(args.out)
     summary = run_spectrum_report(config, out, device)
     spectrum = summary["spectrum"]
@@ -171,6 +177,26 @@ def spectrum_command(args: argparse.Namespace) -> int:
         f"report: {(out / 'report.html').resolve()}"
     )
     return 0
+
+
+def check_checkpoint(config: SpectrumConfig) -> None:
+    """Refuse a checkpoint trained on another task family than ``--tasks``, or, for the
+    meta-loss, with another algorithm than ``--algo``, before any work."""
+    if config.checkpoint is None:
+        return
+    metadata = checkpoint_metadata(config.checkpoint)
+    family, algorithm = metadata.get("task_family"), metadata.get("algorithm")
+    if family is not None and family != config.tasks:
+        raise ValueError(
+            f"{config.checkpoint} was trained on --tasks {family}, not {config.tasks}: "
+            f"measure it with --tasks {family}"
+        )
+    if config.objective == "meta" and algorithm is not None and algorithm != config.algo:
+        raise ValueError(
+            f"{config.checkpoint} was trained with --algo {algorithm}, not {config.algo}: "
+            f"measure its meta-loss with --algo {algorithm}, or its loss without adaptation "
+            "with --objective nal"
+        )
 
 
 def run_spectrum_report(config: SpectrumConfig, out_dir: Path, device: str = "cpu") -> dict:
@@ -228,6 +254,7 @@ def _measured_report(
             **asdict(config),
             "checkpoint": optional_path(config.checkpoint),
             "omniglot": [optional_path(path) for path in config.omniglot or ()],
+            "mini_imagenet": optional_path(config.mini_imagenet),
         },
         "device": device,
         "dtype": "float64",
@@ -260,7 +287,7 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     """The model, θ (checkpoint or the seed's initialisation) and the objective, in float64."""
     init_generator = torch.Generator().manual_seed(config.seed)
     data_generator = torch.Generator().manual_seed(config.seed + 1)
-    family = task_family(config.tasks, config.omniglot)
+    family = task_family(config.tasks, config.omniglot, mini_imagenet=config.mini_imagenet)
     model = family.model(init_generator)
     batch = family.tasks.sample(config.meta_batch, data_generator, dtype=torch.float64)
     model = model.to(device=device, dtype=torch.float64)

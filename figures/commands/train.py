@@ -1,10 +1,11 @@
 """``mamlscape train``: meta-train one algorithm on a task family and save θ.
 
-    mamlscape train --algo maml --tasks sinusoid|linear|glyphs|omniglot [--iterations 1000]
-                    [--meta-batch 25] [--inner-lr α] [--inner-steps 1] [--outer-lr 1e-3]
-                    [--seed 0] [--save-every 100] [--device cpu] [--omniglot PATH]
+    mamlscape train --algo maml --tasks sinusoid|linear|glyphs|omniglot|mini-imagenet
+                    [--iterations 1000] [--meta-batch 25] [--inner-lr α] [--inner-steps 1]
+                    [--outer-lr 1e-3] [--seed 0] [--save-every 100] [--device cpu]
+                    [--omniglot PATH [--omniglot PATH ...] | --mini-imagenet DIR]
                     [--meta-gradient auto|autograd|compiled] [--precision float32|bfloat16]
-                    [--ways 5] [--shots 1] [--queries 5] [--filters F] [--image-size 28]
+                    [--ways 5] [--shots 1] [--queries 5] [--filters F] [--image-size S]
                     [--rotations] [--mode any|within|between]
                     --out DIR
 
@@ -42,6 +43,8 @@ Example:
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -54,7 +57,7 @@ from algorithms.checkpoint import CHECKPOINT_NAME
 from algorithms.meta_gradient_paths import META_GRADIENT_PATHS
 from algorithms.reduced_precision import PRECISIONS
 from algorithms.resumable_training import train_resumably
-from figures.commands.arguments import checked_device, checked_output_folder
+from figures.commands.arguments import DefaultsHelpFormatter, checked_device, checked_output_folder
 from figures.commands.task_families import (
     ImageOptions,
     add_family_arguments,
@@ -88,11 +91,18 @@ class TrainConfig:
     meta_gradient: str = "auto"
     precision: str = "float32"
     image: ImageOptions = field(default_factory=ImageOptions)
+    mini_imagenet: Path | None = None
 
     def __post_init__(self) -> None:
         if self.algo not in available():
             raise ValueError(f"--algo must be one of {list(available())}, got {self.algo!r}")
-        check_task_family(self.tasks, self.omniglot, self.image)
+        check_task_family(self.tasks, self.omniglot, self.image, self.mini_imagenet)
+        if self.image.labels == "global" and self.algo != "nal":
+            raise ValueError(
+                f"--labels global trains a classifier over all meta-train classes (the "
+                f"pretrained baseline, fine-tuned by `mamlscape evaluate`): use it with --algo "
+                f"nal, not {self.algo!r}"
+            )
         for name in ("iterations", "meta_batch", "inner_steps", "save_every"):
             require_count(f"--{name.replace('_', '-')}", getattr(self, name))
         require_count("--seed", self.seed, minimum=0)
@@ -110,10 +120,15 @@ class TrainConfig:
             )
 
 
+WORSENING_WINDOW = 5
+"""The fewest iterations per tenth of a run for the worsening warning to judge."""
+
+
 def add_train_command(commands: argparse._SubParsersAction) -> None:
     """Register ``train`` on an argparse sub-parsers object (``handler`` → exit code)."""
     parser = commands.add_parser(
         "train",
+        formatter_class=DefaultsHelpFormatter,
         help="meta-train one algorithm on a task family and save the checkpoint",
         description=__doc__.splitlines()[0],
     )
@@ -131,12 +146,12 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--meta-gradient",
         default="auto",
-        help=f"how each meta-gradient runs: one of {', '.join(META_GRADIENT_PATHS)} (default auto)",
+        help=f"how each meta-gradient runs: one of {', '.join(META_GRADIENT_PATHS)}",
     )
     parser.add_argument(
         "--precision",
         default="float32",
-        help=f"arithmetic of the meta-gradient: one of {', '.join(PRECISIONS)} (default float32)",
+        help=f"arithmetic of the meta-gradient: one of {', '.join(PRECISIONS)}",
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for the checkpoint")
     parser.add_argument(
@@ -144,6 +159,7 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="retrain over a finished checkpoint in --out (default: refuse)",
     )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=train_command)
 
 
@@ -164,6 +180,7 @@ def train_command(args: argparse.Namespace) -> int:
         args.meta_gradient,
         args.precision,
         image_options(args),
+        args.mini_imagenet,
     )
     out = checked_output_folder(args.out)
     if (out / CHECKPOINT).exists() and not (out / PROGRESS).exists() and not args.force:
@@ -172,7 +189,7 @@ def train_command(args: argparse.Namespace) -> int:
             "--out, or pass --force to retrain and overwrite it"
         )
     try:
-        summary = run_training(config, out, device, progress=True)
+        summary = run_training(config, out, device, progress=not args.no_progress)
     except KeyboardInterrupt:
         print(
             f"mamlscape train: interrupted; the run up to its last save is in {out / PROGRESS} "
@@ -180,13 +197,34 @@ def train_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    tail = summary["meta_loss"][-max(1, len(summary["meta_loss"]) // 10) :]
+    first, last, worse = worsening(summary["meta_loss"])
     print(
         f"mamlscape train: {config.algo} on {config.tasks}, {config.iterations} iterations in "
-        f"{summary['seconds']:.1f} s, meta-loss over the last 10% {sum(tail) / len(tail):.4g}; "
+        f"{summary['seconds']:.1f} s, meta-loss over the last 10% {last:.4g}; "
         f"checkpoint: {(out / CHECKPOINT).resolve()}"
     )
+    if worse:
+        print(
+            f"mamlscape train: warning: training made the meta-loss worse ({first:.4g} over the "
+            f"first 10% of iterations, {last:.4g} over the last); the step sizes may be too "
+            f"large: try a smaller --inner-lr or --outer-lr",
+            file=sys.stderr,
+        )
     return 0
+
+
+def worsening(losses: list[float]) -> tuple[float, float, bool]:
+    """The mean meta-loss over the first and the last 10% of iterations, and whether the
+    last exceeds the first by more than twice the standard error of their difference (each
+    iteration sees other tasks, so single values are noisy); fewer than ``WORSENING_WINDOW``
+    iterations per tenth cannot tell."""
+    count = max(1, len(losses) // 10)
+    head, tail = losses[:count], losses[-count:]
+    first, last = statistics.fmean(head), statistics.fmean(tail)
+    if count < WORSENING_WINDOW:
+        return first, last, False
+    error = math.sqrt((statistics.variance(head) + statistics.variance(tail)) / count)
+    return first, last, last - first > 2 * error
 
 
 def run_training(
@@ -194,7 +232,7 @@ def run_training(
 ) -> dict:
     """Meta-train as ``config`` says, resuming from ``out_dir``'s progress file if there is
     one; write the checkpoint and ``training.json`` to ``out_dir``."""
-    family = task_family(config.tasks, config.omniglot, config.image)
+    family = task_family(config.tasks, config.omniglot, config.image, config.mini_imagenet)
     model = family.model(torch.Generator().manual_seed(config.seed)).to(device)
     inner_lr = family.inner_lr if config.inner_lr is None else config.inner_lr
     learner = make(
@@ -238,7 +276,9 @@ def run_training(
         iterations=config.iterations,
         task_family=config.tasks,
         image=asdict(config.image),
+        head_ways=None if family.setup is None else family.tasks.num_labels,
         omniglot=[str(Path(path).resolve()) for path in config.omniglot or ()],
+        mini_imagenet=optional_path(config.mini_imagenet and config.mini_imagenet.resolve()),
     )
     summary = {
         "config": run,
@@ -267,6 +307,10 @@ def _diverged(
 
 def _run_key(config: TrainConfig) -> dict:
     """What identifies a run for resuming: the config as plain values, less ``save_every``."""
-    key = {**asdict(config), "omniglot": [optional_path(path) for path in config.omniglot or ()]}
+    key = {
+        **asdict(config),
+        "omniglot": [optional_path(path) for path in config.omniglot or ()],
+        "mini_imagenet": optional_path(config.mini_imagenet),
+    }
     del key["save_every"]
     return key

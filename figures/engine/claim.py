@@ -156,7 +156,9 @@ class Results(Sequence[dict[str, Any]]):
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of a paper, with the cells that test it, the check that judges them and a figure."""
+    """A claim of a paper, with the cells that test it, the check that judges them and a figure;
+    ``published`` holds the papers' own numbers to set beside ours, each with its source and
+    protocol (the report shows them labelled as published, never as measured)."""
 
     id: str
     paper: str
@@ -166,6 +168,7 @@ class Claim:
     figure: Callable[[Results], Figure]
     kind: Kind = "paper claim"
     scales: tuple[str, ...] = GENERAL_SCALES
+    published: tuple[str, ...] = ()
 
     def cells_at(self, scale: str) -> list[Cell]:
         """``cells(scale)``, refusing a scale this claim does not have."""

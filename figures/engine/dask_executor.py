@@ -7,6 +7,11 @@ any work starts) or a number of local single-threaded workers, and yields a
 mid-cell has its cell rescheduled by the scheduler (up to
 ``distributed.scheduler.allowed-failures`` times). Cells may travel in
 batches (``cells_per_task``) so that Dask's per-task cost does not dominate.
+With ``resources`` (``{"GPU": 1}`` for ``--device cuda``) every task asks the
+scheduler for them, so a cell runs only on a worker that declares them and
+holds them alone while it runs: start one worker per GPU with
+``CUDA_VISIBLE_DEVICES=i dask worker ADDRESS --nworkers 1 --nthreads 1
+--resources GPU=1``; a local cluster gives each of its workers the resources.
 
 Example:
     >>> check_scheduler_address("tcp://10.0.0.5:8786")
@@ -73,6 +78,7 @@ class DaskExecutor:
         local_workers: int | None = None,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         cells_per_task: int = 1,
+        resources: dict[str, float] | None = None,
     ) -> None:
         if (address is None) == (local_workers is None):
             raise ValueError("DaskExecutor needs exactly one of address= and local_workers=")
@@ -87,6 +93,7 @@ class DaskExecutor:
         self.local_workers = local_workers
         self.connect_timeout_s = connect_timeout_s
         self.cells_per_task = cells_per_task
+        self.resources = resources
         self._held: AbstractContextManager | None = None
         self._client: Any = None
 
@@ -110,6 +117,7 @@ class DaskExecutor:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            resources=self.resources,
         )
         with cluster, Client(cluster) as client:
             yield client
@@ -133,18 +141,18 @@ class DaskExecutor:
         if not cells:
             return
         if self._client is not None:
-            yield from self._run_on(self._client, cells, self.cells_per_task)
+            yield from self._run_on(self._client, cells)
             return
         with self._connect() as client:
-            yield from self._run_on(client, cells, self.cells_per_task)
+            yield from self._run_on(client, cells)
 
-    @staticmethod
-    def _run_on(client: Any, cells: Sequence[Cell], cells_per_task: int) -> Iterator[Done]:
+    def _run_on(self, client: Any, cells: Sequence[Cell]) -> Iterator[Done]:
         from distributed import as_completed as dask_as_completed
 
+        cells_per_task = self.cells_per_task
         starts = range(0, len(cells), cells_per_task)
         batches = [list(cells[start : start + cells_per_task]) for start in starts]
-        futures = client.map(compute_cells, batches, starts, pure=False)
+        futures = client.map(compute_cells, batches, starts, pure=False, resources=self.resources)
         first = {future.key: start for future, start in zip(futures, starts)}
         finished = False
         try:

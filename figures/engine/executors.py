@@ -148,19 +148,22 @@ def _watch_parent(parent: int) -> None:
 
 
 def _pool_worker(parent: int) -> None:
-    """Pool worker setup: Ctrl-C is the parent's to handle; exit when the parent is gone."""
+    """Pool worker setup: Ctrl-C and SIGTERM are the parent's to handle (it stops the pool
+    and reports); exit when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued cells and end the workers now, without waiting for cells in flight."""
+    """Cancel queued cells and kill the workers now (they ignore SIGTERM), without waiting for
+    cells in flight: a worker's result reaches the cache only through the parent."""
     pool.shutdown(wait=False, cancel_futures=True)
-    if hasattr(pool, "terminate_workers"):
-        pool.terminate_workers()
+    if hasattr(pool, "kill_workers"):
+        pool.kill_workers()
         return
     for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
+        process.kill()
 
 
 def _done_of(index: int, future: Future) -> Done:

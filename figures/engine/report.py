@@ -71,6 +71,7 @@ PIPELINE_NOTE = (
     "Pipeline check, not results: at this scale the verdicts only show that every cell runs "
     "and every check decides; they are not evidence about the papers."
 )
+PUBLISHED_LABEL = "Published (the papers' numbers on their protocols, not measured by this run)"
 COLUMNS = ("claim", "verdict", "statement", "decided by", "seeds", "resolves", "why", "cached")
 
 
@@ -134,6 +135,7 @@ def claim_entry(claim: Claim, verdict: Verdict, outcomes: list[CellOutcome]) -> 
         "paper": claim.paper,
         "statement": claim.statement,
         "verdict": verdict.as_dict(),
+        "published": list(claim.published),
         "figure": f"figures/{claim.id}.png",
         "cells_from_cache": sum(outcome.cached for outcome in outcomes),
         "protocol": protocol_rows(outcome.cell.config for outcome in outcomes),
@@ -201,6 +203,8 @@ def render_markdown(document: dict[str, Any]) -> str:
                 "Protocol: " + "; ".join(f"{what} {value}" for what, value in row.items())
                 for row in claim.get("protocol", [])
             ]
+            if claim.get("published"):
+                lines += ["", f"{PUBLISHED_LABEL}:", *(f"- {n}" for n in claim["published"]), ""]
             for cell in claim["cells"]:
                 origin = "from cache" if cell["cached"] else f"{cell['seconds']:.2f} s"
                 lines.append(
@@ -208,6 +212,14 @@ def render_markdown(document: dict[str, Any]) -> str:
                     f"`{json.dumps(cell['result'])[:400]}`"
                 )
     return "\n".join(lines) + "\n"
+
+
+def published_html(numbers: list[str]) -> str:
+    """The published numbers of a claim as a labelled list ('' when it has none)."""
+    if not numbers:
+        return ""
+    items = "".join(f"<li>{html.escape(number)}</li>" for number in numbers)
+    return f"<p>{html.escape(PUBLISHED_LABEL)}:</p><ul class='published'>{items}</ul>"
 
 
 def render_html(document: dict[str, Any], figures: dict[str, bytes]) -> str:
@@ -234,6 +246,7 @@ def render_html(document: dict[str, Any], figures: dict[str, bytes]) -> str:
             "<p>Protocol: " + html.escape("; ".join(f"{k} {v}" for k, v in row.items())) + "</p>"
             for row in c.get("protocol", [])
         )
+        + published_html(c.get("published", []))
         + f"<img alt='{c['id']}' src='data:image/png;base64,"
         f"{base64.b64encode(figures[c['id']]).decode()}'>"
         f"<details><summary>numbers ({len(c['cells'])} cells, {c['cells_from_cache']} from "

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,14 +106,15 @@ class CellFailuresError(RuntimeError):
 
 
 def cells_of(
-    claim: Claim, scale: str, device: str, omniglot: tuple[str, ...] | None = None
+    claim: Claim, scale: str, device: str, data: Mapping[str, Any] | None = None
 ) -> list[Cell]:
     """The claim's cells at ``scale``, with the run's options filled into the configs.
 
-    A run option (``device``; ``omniglot``, a data path) goes into every config
+    A run option (``device``; each entry of ``data``, the data paths such as
+    ``{"omniglot": (PATH, ...), "mini_imagenet": PATH}``) goes into every config
     that declares a field of that name; an option left ``None`` changes nothing.
     """
-    options = {"device": device, "omniglot": omniglot}
+    options = {"device": device, **(data or {})}
     return [Cell(with_options(cell.config, options), cell.seed) for cell in claim.cells_at(scale)]
 
 
@@ -122,14 +123,14 @@ def pending_cells(
     scale: str,
     cache_dir: Path,
     device: str = "cpu",
-    omniglot: tuple[str, ...] | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> dict[str, list[Cell]]:
     """``{claim id: its cells not yet in the cache}``: what a run would compute."""
     cache = CellCache(cache_dir)
     return {
         claim.id: [
             cell
-            for cell in cells_of(claim, scale, device, omniglot)
+            for cell in cells_of(claim, scale, device, data)
             if cache.load(entry_of(claim, cell)) is None
         ]
         for claim in claims
@@ -165,14 +166,14 @@ def run_claims(
     device: str = "cpu",
     progress: bool = True,
     executor: Executor | None = None,
-    omniglot: tuple[str, ...] | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> dict[str, list[CellOutcome]]:
     """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
     cache = CellCache(cache_dir)
     plan = [
         (claim, cell, entry_of(claim, cell))
         for claim in claims
-        for cell in cells_of(claim, scale, device, omniglot)
+        for cell in cells_of(claim, scale, device, data)
     ]
     outcomes: list[CellOutcome | None] = []
     for _, cell, entry in plan:

@@ -45,6 +45,16 @@ def test_same_seed_gives_bit_identical_runs(algorithm):
     assert run(4, algorithm).losses != first.losses
 
 
+def test_without_a_generator_train_seeds_one_itself_and_repeats():
+    def unseeded() -> list[float]:
+        model = MLP((1, 8, 1), generator=torch.Generator().manual_seed(0))
+        learner = make("maml", model, mse, inner_lr=0.01)
+        return train(learner, parameters_of(model), TASKS, 5, progress=False, meta_batch=4).losses
+
+    first = unseeded()
+    assert first == unseeded() and len(first) == 5
+
+
 def test_training_lowers_the_held_out_meta_loss():
     torch.manual_seed(0)
     model = MLP((1, 32, 32, 1))

@@ -33,6 +33,19 @@ def test_episode_shapes_labels_and_pixels(glyphs, mode):
     assert torch.equal(batch.query_x, pixels[:, :, SHOTS:].flatten(1, 2))
 
 
+def test_global_labels_are_the_dataset_classes_of_the_same_episode(glyphs):
+    task_labels = FewShotTasks(glyphs, WAYS, SHOTS, QUERIES)
+    global_labels = FewShotTasks(glyphs, WAYS, SHOTS, QUERIES, labels="global")
+    assert (task_labels.num_labels, global_labels.num_labels) == (WAYS, glyphs.num_classes)
+    ours = task_labels.sample(20, torch.Generator().manual_seed(3))
+    theirs = global_labels.sample(20, torch.Generator().manual_seed(3))
+    assert torch.equal(ours.support_x, theirs.support_x), "the same images"
+    classes = theirs.info["classes"]
+    assert torch.equal(theirs.support_y, classes.repeat_interleave(SHOTS, dim=1))
+    assert torch.equal(theirs.query_y, classes.repeat_interleave(QUERIES, dim=1))
+    assert torch.equal(classes.gather(1, ours.query_y), theirs.query_y)
+
+
 @pytest.mark.parametrize("mode", ["any", "within", "between"])
 def test_classes_distinct_and_support_never_shares_an_image_with_query(glyphs, mode):
     batch = FewShotTasks(glyphs, WAYS, SHOTS, QUERIES, mode).sample(
@@ -135,6 +148,7 @@ def test_bad_split_fractions(glyphs, fractions, message):
         ({"ways": 7, "queries": 1, "mode": "between"}, r"has only 6 groups"),
         ({"shots": 5, "queries": 3}, r"shots \+ queries = 5 \+ 3 = 8 distinct drawings"),
         ({"mode": "across"}, r"mode must be one of \('any', 'within', 'between'\)"),
+        ({"labels": "class"}, r"labels must be one of \('task', 'global'\)"),
         ({"ways": 0}, "ways must be an integer >= 1"),
         ({"queries": 0}, "queries must be an integer >= 1"),
     ],

@@ -8,30 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from synthetic import ClassSplits, FewShotTasks, load_mini_imagenet
+from tests.mini_imagenet_tree import flat_colour, write_mini_imagenet
 
 CLASSES = {"train": ["n01", "n02", "n03"], "val": ["n04", "n05"], "test": ["n06", "n07"]}
 IMAGES_PER_CLASS = 4
 
 
-def colour(wnid: str, index: int) -> tuple[int, int, int]:
-    return (int(wnid[1:]) * 30, index * 50, 7)
-
-
 def make_tree(root: Path) -> Path:
-    """``{train,val,test}.csv`` and ``images/`` with 84×84 JPEG-named PNGs of flat colours."""
-    (root / "images").mkdir(parents=True)
-    for split, wnids in CLASSES.items():
-        rows = ["filename,label"]
-        for wnid in reversed(wnids):
-            for index in range(IMAGES_PER_CLASS):
-                name = f"{wnid}{index:08d}.jpg"
-                Image.new("RGB", (84, 84), colour(wnid, index)).save(root / "images" / name, "PNG")
-                rows.append(f"{name},{wnid}")
-        (root / f"{split}.csv").write_text("\n".join(rows) + "\n")
-    return root
+    """Flat-colour 84×84 images of ``CLASSES`` (see ``tests.mini_imagenet_tree``)."""
+    return write_mini_imagenet(root, CLASSES, IMAGES_PER_CLASS)
 
 
 def make_pickle(path: Path, class_dict: dict, images: np.ndarray | None = None) -> Path:
@@ -48,7 +35,7 @@ def test_csv_tree_loads_each_split(tmp_path):
     assert splits.train.groups == splits.train.names
     assert splits.train.images.shape == (3, IMAGES_PER_CLASS, 3, 84, 84)
     pixel = splits.train.images[1, 2, :, 40, 40].tolist()
-    assert pixel == list(colour("n02", 2)), "class n02, third row of the csv, channels first"
+    assert pixel == list(flat_colour("n02", 2)), "class n02, third row of the csv, channels first"
     batch = FewShotTasks(splits.train, ways=3, shots=1, queries=3).sample(
         2, torch.Generator().manual_seed(0)
     )

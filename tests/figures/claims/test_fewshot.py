@@ -12,10 +12,11 @@ def test_omniglot_path_reaches_the_few_shot_cells_only(tmp_path):
     claims = {claim.id: claim for claim in select(["L1", "S2", "L7", "H2"])}
     l1, s2 = claims["L1"], claims["S2"]
     for claim_id in ("S2", "L7", "H2"):
-        cells = cells_of(claims[claim_id], "quick", "cpu", (str(tmp_path),))
+        cells = cells_of(claims[claim_id], "quick", "cpu", {"omniglot": (str(tmp_path),)})
         assert {c.config.omniglot for c in cells} == {(str(tmp_path),)}, claim_id
     assert {c.config.omniglot for c in cells_of(s2, "quick", "cpu")} == {None}
-    assert cells_of(l1, "quick", "cpu", (str(tmp_path),))[0].config == l1.cells("quick")[0].config
+    data = {"omniglot": (str(tmp_path),)}
+    assert cells_of(l1, "quick", "cpu", data)[0].config == l1.cells("quick")[0].config
 
 
 def test_missing_omniglot_path_is_refused(tmp_path, capsys):
@@ -67,3 +68,12 @@ def test_data_too_small_for_a_claim_is_refused_before_any_cell_runs(tmp_path, ca
     error = capsys.readouterr().err
     assert "L7 needs ≥ 7 alphabets (3 meta-train, 1 meta-val, 3 meta-test)" in error
     assert not list((out / "cache").rglob("*.json")), "no cell ran"
+
+
+def test_the_image_claims_carry_the_papers_own_numbers():
+    from figures.claims.catalogue import select
+
+    published = {claim.id: " ".join(claim.published) for claim in select(["L7", "S2", "H2"])}
+    assert "98.7%" in published["L7"] and "89.4%" in published["L7"], "MAML / FO-MAML Omniglot"
+    assert "Sign-MAML 46.5%" in published["S2"] and "0.319 / 0.109 / 0.120" in published["S2"]
+    assert "+3% over MAML" in published["H2"] and "48.70%" in published["H2"]

@@ -93,6 +93,11 @@ def test_h2_cells_one_arm_per_seed_at_every_scale():
         assert len(cells) // len(H2_ROLES) >= minimum
     paper = arm_cells("paper")[0].config
     assert (paper.setup.filters, paper.setup.inner_steps, paper.rho) == (64, 5, 0.0005)
+    assert (paper.setup.dataset, paper.setup.image_size, paper.setup.queries) == (
+        "mini-imagenet",
+        84,
+        15,
+    ), "the official code's miniImageNet 5-way 1-shot protocol"
 
 
 def test_h2_figure_draws_each_variants_paired_differences():

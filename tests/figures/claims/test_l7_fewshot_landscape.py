@@ -210,3 +210,4 @@ def test_paper_cells_follow_finns_omniglot_protocol():
         1,
     )
     assert L7.cells("paper")[0].config.inner_lr == 0.4
+    assert (setup.dataset, setup.rotations) == ("omniglot", True), "real Omniglot, rotated"

@@ -152,6 +152,7 @@ def test_cells_construct_with_paired_seeds_and_the_official_settings(scale):
     if scale == "paper":
         assert {role: lr for role, _, lr in accuracy[0].config.methods} == OFFICIAL
         assert (setup.filters, setup.meta_batch, setup.test_tasks) == (32, 8, 1000)
+        assert (setup.dataset, setup.image_size) == ("mini-imagenet", 84)
 
 
 def test_configs_refuse_methods_without_their_roles():

@@ -101,6 +101,25 @@ def test_ctrl_c_stops_the_pool_with_a_summary_and_status_130(tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize("group", [False, True], ids=["parent", "process group"])
+def test_sigterm_stops_like_ctrl_c_with_status_143(tmp_path, group):
+    process = start_reproduce(tmp_path, "--jobs", "2")
+    wait_for_cells(tmp_path, 2, process)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    if group:
+        os.killpg(process.pid, signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert "mamlscape: terminated (SIGTERM):" in err and "not run" in err
+    assert "Traceback" not in err and "leaked semaphore" not in err
+    done = len(stored(tmp_path))
+    assert f"{done} cells computed and stored" in err and done < TOTAL
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "pool workers outlived the run"
+
+
 def test_a_failed_rerun_keeps_the_earlier_report_and_cells(tmp_path, monkeypatch, capsys):
     cells = [Cell(FailConfig(), seed) for seed in range(2)]
     monkeypatch.setitem(REGISTRY, "F1", claim_of("F1", cells))

@@ -173,3 +173,76 @@ def test_spectrum_reads_the_checkpoint_from_trains_folder_and_refuses_garbage(tm
         main([*words, "--checkpoint", str(garbage), "--out", str(tmp_path / "g")])
     error = capsys.readouterr().err
     assert "is not a mamlscape checkpoint" in error and "file an issue" not in error
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (
+            ["--algo", "maml", "--tasks", "sinusoid"],
+            "was trained on --tasks linear, not sinusoid: measure it with --tasks linear",
+        ),
+        (
+            ["--algo", "fo-maml", "--tasks", "linear"],
+            "was trained with --algo maml, not fo-maml: measure its meta-loss with --algo maml",
+        ),
+    ],
+)
+def test_spectrum_refuses_a_checkpoint_of_another_family_or_algorithm(
+    tmp_path, capsys, words, message
+):
+    trained = tmp_path / "trained"
+    assert main(["train", "--algo", "maml", *TINY, "--no-progress", "--out", str(trained)]) == 0
+    report = tmp_path / "report"
+    with pytest.raises(SystemExit) as stop:
+        main(["spectrum", *words, "--checkpoint", str(trained), "--out", str(report)])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not report.exists(), "refused before any work"
+    nal = ["spectrum", "--algo", "fo-maml", "--tasks", "linear", "--objective", "nal", "--k", "1"]
+    assert main([*nal, "--checkpoint", str(trained), "--out", str(report)]) == 0
+
+
+def test_the_bar_shows_the_meta_loss_and_no_progress_hides_it(tmp_path, capsys):
+    words = ["train", "--algo", "maml", *TINY, "--save-every", "2"]
+    assert main([*words, "--out", str(tmp_path / "shown")]) == 0
+    assert "meta_loss=" in capsys.readouterr().err
+    assert main([*words, "--no-progress", "--out", str(tmp_path / "hidden")]) == 0
+    assert "train:" not in capsys.readouterr().err
+
+
+def test_a_run_that_makes_the_meta_loss_worse_is_warned_about(tmp_path, monkeypatch, capsys):
+    import figures.commands.train as train_module
+
+    rising = {"meta_loss": [1.0, 1.2] * 25 + [13.0, 13.2] * 25, "seconds": 0.1}
+    monkeypatch.setattr(train_module, "run_training", lambda *args, **kwargs: rising)
+    assert main(["train", "--algo", "maml", *TINY, "--out", str(tmp_path / "run")]) == 0
+    error = capsys.readouterr().err
+    assert "warning: training made the meta-loss worse (1.1 over the first 10% of iterations, " in (
+        error
+    )
+    assert "13.1 over the last); the step sizes may be too large" in error
+    noisy = {"meta_loss": [1.0, 9.0] * 25 + [2.0, 9.0] * 25, "seconds": 0.1}
+    monkeypatch.setattr(train_module, "run_training", lambda *args, **kwargs: noisy)
+    assert main(["train", "--algo", "maml", *TINY, "--out", str(tmp_path / "other")]) == 0
+    assert "warning" not in capsys.readouterr().err, "a rise within the noise is not warned of"
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (
+            "train",
+            ["--iterations ITERATIONS", "(default: 1000)", "(default: 0)", "(default: task)"],
+        ),
+        ("reproduce", ["(default: quick)", "(default: results/quick)"]),
+        ("evaluate", ["(default: 1,5,10)", "(default: 600)"]),
+    ],
+)
+def test_help_shows_the_defaults(command, shown, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([command, "--help"])
+    assert stop.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for words in shown:
+        assert " ".join(words.split()) in text, words
+    assert "(default: None)" not in text and "(default: False)" not in text

@@ -136,3 +136,19 @@ def test_reproduce_on_a_running_scheduler_matches_the_serial_run(tmp_path, dask,
         results[name] = without_timings(json.loads((out / "results.json").read_text())["claims"])
     assert "executor=dask" in capsys.readouterr().out
     assert results["serial"] == results["dask"]
+
+
+def test_cuda_cells_ask_each_dask_worker_for_one_gpu(tmp_path):
+    from figures.commands.arguments import DASK_GPU, checked_executor
+
+    executor = checked_executor(False, None, None, 1, device="cuda:0")
+    assert executor.resources == DASK_GPU == {"GPU": 1}
+    assert checked_executor(False, None, None, 1, device="cpu").resources is None
+    cells = [Cell(PauseConfig(), seed) for seed in range(2)]
+    with executor:
+        outcomes = run_claims(
+            [claim_of("R0", cells)], "smoke", tmp_path, progress=False, executor=executor
+        )
+    assert len(outcomes["R0"]) == 2 and all(o.result for o in outcomes["R0"]), (
+        "the cells ran on the worker that holds the GPU resource"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib.pyplot as plt
 import pytest
@@ -65,6 +65,21 @@ def test_rerun_reuses_every_cell_and_writes_the_same_report(tmp_path):
     assert rerun["claims"][0]["cells_from_cache"] == 3
     assert without_cache_marks(rerun) == without_cache_marks(results)
     assert "from cache" in (tmp_path / "report.md").read_text() and "from cache" not in report
+
+
+def test_published_numbers_are_labelled_as_published_in_every_report(tmp_path):
+    published = replace(COUNTING, published=("MAML, Omniglot 5-way 1-shot 98.7% (Finn et al.)",))
+    outcomes = run_claims([published], "quick", tmp_path / "cache", progress=False)
+    write_report(tmp_path, [published], outcomes, "quick", "cpu")
+    (claim,) = json.loads((tmp_path / "results.json").read_text())["claims"]
+    assert claim["published"] == list(published.published)
+    label = "Published (the papers' numbers on their protocols, not measured by this run):"
+    markdown = (tmp_path / "report.md").read_text()
+    assert f"{label}\n- MAML, Omniglot 5-way 1-shot 98.7% (Finn et al.)" in markdown
+    page = (tmp_path / "report.html").read_text()
+    assert "<ul class='published'><li>MAML, Omniglot 5-way 1-shot 98.7% (Finn et al.)" in page
+    write_report(tmp_path, [COUNTING], outcomes, "quick", "cpu")
+    assert "Published (" not in (tmp_path / "report.md").read_text(), "none: no section"
 
 
 def without_cache_marks(document: dict) -> dict:
