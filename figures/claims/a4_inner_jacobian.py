@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from algorithms import parameters_of
 from analysis.convergence import compare_with_theory, fit_geometric_rate
@@ -168,13 +169,15 @@ def jacobian_figure(results: Results) -> Figure:
         axis.semilogy(steps, result["max_norm"], marker="o", color=colour, label=label)
         axis.semilogy(steps, result["min_norm"], marker=".", linestyle="--", color=colour)
         bound = [result["bound_rate"] ** n for n in steps]
-        axis.semilogy(steps, bound, linestyle=":", color=colour, label="(1 − αμ)^N, μ = λ")
+        bound_label = r"bound $(1 - \alpha\mu)^N$, $\mu = \lambda$, " + result["role"]
+        axis.semilogy(steps, bound, linestyle=":", color=colour, label=bound_label)
     axis.axhline(1.0, color="grey", linewidth=0.8)
     axis.set(
         xlabel="inner steps N",
         ylabel="‖∂w^N/∂w‖₂ (max solid, min dashed)",
-        title="A4: Jacobian of the inner loop vs (1 − αμ)^N",
+        title=r"A4: Jacobian of the inner loop vs $(1 - \alpha\mu)^N$",
     )
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.legend(fontsize=7)
     figure.tight_layout()
     return figure

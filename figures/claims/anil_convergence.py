@@ -313,7 +313,10 @@ FIGURE_KEYS = (
 def _band(axis: Axes, x: list[int], curves: list, colour: str, label: str | None = None) -> None:
     band = curve_band(curves, x)
     axis.plot(band.x, band.mean, color=colour, label=label)
-    axis.fill_between(band.x, band.low, band.high, color=colour, alpha=0.2)
+    low = np.asarray(band.low, dtype=float)
+    if all(min(curve) >= 0 for curve in curves):
+        low = np.maximum(low, 0.0)
+    axis.fill_between(band.x, low, band.high, color=colour, alpha=0.2)
 
 
 def _trend_panel(axis: Axes, means: Mapping[int, PerSeed]) -> None:

@@ -53,6 +53,7 @@ from figures.claims.seed_comparison import (
     paired_verdict,
     plot_paired_differences,
 )
+from figures.claims.wording import step_counts
 from figures.engine.claim import Cell, Claim, Evidence, Results, Verdict
 from synthetic import SinusoidTasks
 from synthetic.task_batch import TaskBatch
@@ -253,11 +254,16 @@ def sinusoid_check(results: Results | list[dict]) -> Verdict:
         for role in PUBLISHED
     }
     reason = (
-        f"{verdict.reason}; ours after {'/'.join(steps)} steps (mean over {len(results)} seeds): "
+        f"{verdict.reason}; ours after {step_counts(steps)} (mean over {len(results)} seeds): "
         f"MAML {means['maml']}, NAL {means['nal']}; published (Finn et al. 2017, 70k "
         f"iterations): MAML {published['maml']}, pretrained {published['nal']}"
     )
     return Verdict(verdict.status, reason, verdict.evidence)
+
+
+def _named(role: str, algorithm: str) -> str:
+    """A role's legend name, with its algorithm where that differs (``maml``, ``nal (fo-maml)``)."""
+    return role if role == algorithm else f"{role} ({algorithm})"
 
 
 def sinusoid_figure(results: Results) -> Figure:
@@ -274,7 +280,7 @@ def sinusoid_figure(results: Results) -> Figure:
             marker="o",
             capsize=3,
             color=f"C{index}",
-            label=f"{role} ({numbers['algorithm']}), ours",
+            label=f"{_named(role, numbers['algorithm'])}, ours",
         )
         published = PUBLISHED.get(role, {})
         axes[0].scatter(
@@ -302,7 +308,7 @@ def sinusoid_figure(results: Results) -> Figure:
             axis.plot(
                 first["grid"],
                 numbers["adapted_curve"][index],
-                label=f"{role} after {numbers['adapted_steps']} steps",
+                label=f"{role} after {step_counts([numbers['adapted_steps']])}",
             )
         axis.scatter(
             first["support_x"][index],

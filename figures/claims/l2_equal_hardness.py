@@ -91,9 +91,10 @@ def closed_form_check(results: Results) -> Verdict:
 
 def equal_hardness_figure(results: Results) -> Figure:
     figure, axis = plt.subplots(figsize=(5, 3.5))
-    for grid in results.of(GainGridConfig):
-        for spread, row in zip(grid["hard_spreads"], grid["gain"]):
-            axis.plot(grid["distances"], row, marker="o", label=f"closed form, R_H={spread}")
+    for index, grid in enumerate(results.of(GainGridConfig)):
+        for line, (spread, row) in enumerate(zip(grid["hard_spreads"], grid["gain"])):
+            label = f"closed form, R_H={spread}" if index == 0 else None
+            axis.plot(grid["distances"], row, marker="o", color=f"C{line}", label=label)
     plot_simulated_gains(
         axis, results.of(SimulatedGainConfig), "distance", label="trained + simulated"
     )
@@ -103,6 +104,7 @@ def equal_hardness_figure(results: Results) -> Figure:
         ylabel="E_NAL / E_MAML",
         title="L2: equal hardness (ρ_H = ρ_E) gives no gain",
     )
+    axis.ticklabel_format(axis="y", useOffset=False)
     axis.legend(fontsize=7)
     figure.tight_layout()
     return figure

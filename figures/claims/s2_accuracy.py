@@ -33,6 +33,7 @@ from typing import Any
 from figures.claims.fewshot import FewShotSetup, placed
 from figures.claims.fewshot_cost import evaluation_seconds, protocol, training_seconds
 from figures.claims.seed_comparison import paired_verdict
+from figures.claims.wording import step_counts
 from figures.engine.claim import Verdict
 from synthetic import FewShotTasks
 
@@ -123,5 +124,5 @@ def accuracy_verdict(results: list[dict[str, Any]]) -> Verdict:
     steps = {result["eval_step"] for result in results}
     return paired_verdict(
         [("Sign-MAML − FO-MAML", per_seed(results, "sign-maml"), per_seed(results, "fo-maml"))],
-        f"meta-test accuracy after {'/'.join(map(str, sorted(steps)))} test-time steps",
+        f"meta-test accuracy after {step_counts(steps, 'test-time step')}",
     )

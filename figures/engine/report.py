@@ -72,6 +72,8 @@ PIPELINE_NOTE = (
     "and every check decides; they are not evidence about the papers."
 )
 PUBLISHED_LABEL = "Published (the papers' numbers on their protocols, not measured by this run)"
+BRIEF_CHARACTERS = 400
+"""How much of a cell's result ``report.md`` shows inline (all of it is in ``results.json``)."""
 COLUMNS = ("claim", "verdict", "statement", "decided by", "seeds", "resolves", "why", "cached")
 
 
@@ -164,6 +166,23 @@ def row_cells(claim: dict[str, Any], pipeline: bool) -> list[str]:
     return [claim["id"], status, claim["statement"], *evidence, verdict["reason"], cached]
 
 
+def brief_json(result: dict[str, Any], limit: int = BRIEF_CHARACTERS) -> str:
+    """``result`` as JSON if it fits in ``limit`` characters, else its first whole top-level
+    entries that fit and a note of how many more are in ``results.json``: never a value cut
+    in the middle."""
+    text = json.dumps(result)
+    if len(text) <= limit:
+        return text
+    kept: dict[str, Any] = {}
+    for key, value in result.items():
+        if len(json.dumps({**kept, key: value})) > limit:
+            break
+        kept[key] = value
+    shown = json.dumps(kept)[1:-1]
+    more = f"… {len(result) - len(kept)} more entries in results.json"
+    return "{" + (f"{shown}, {more}" if shown else more) + "}"
+
+
 def render_markdown(document: dict[str, Any]) -> str:
     env = document["environment"]
     pipeline = document["pipeline_check"]
@@ -209,7 +228,7 @@ def render_markdown(document: dict[str, Any]) -> str:
                 origin = "from cache" if cell["cached"] else f"{cell['seconds']:.2f} s"
                 lines.append(
                     f"- cell `{cell['config_hash'][:12]}` (seed {cell['seed']}, {origin}): "
-                    f"`{json.dumps(cell['result'])[:400]}`"
+                    f"`{brief_json(cell['result'])}`"
                 )
     return "\n".join(lines) + "\n"
 

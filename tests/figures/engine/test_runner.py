@@ -192,3 +192,13 @@ def test_reproduce_unwritable_output(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["reproduce", "--scale", "smoke", "--out", str(blocker / "sub")])
     assert "cannot write to the output folder" in capsys.readouterr().err
+
+
+def test_report_md_never_cuts_a_cell_result_mid_number():
+    from figures.engine.report import brief_json
+
+    result = {"short": 1, "values": [0.123456789] * 60, "last": 2}
+    text = brief_json(result, limit=100)
+    assert text == '{"short": 1, … 2 more entries in results.json}'
+    assert brief_json({"a": 1}) == '{"a": 1}'
+    assert brief_json({"values": [0.5] * 200}, 50) == "{… 1 more entries in results.json}"
