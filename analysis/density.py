@@ -37,6 +37,8 @@ from matplotlib.figure import Figure
 from analysis.hvp import CurvatureOperator, check_operator
 from analysis.lanczos import Lanczos
 from analysis.probes import default_generator, rademacher
+from analysis.statistics import mean_interval
+from analysis.trace import TraceEstimate
 from synthetic.validation import require_count, require_positive
 
 DEFAULT_WIDTH_FRACTION = 0.01
@@ -57,6 +59,16 @@ class SpectralDensity:
         """(1/n_v) Σ_l Σ_j τ_j θ_j^order, an estimate of tr(H^order)/n (no broadening)."""
         require_count("order", order, minimum=0)
         return float((self.weights * self.nodes**order).sum(axis=1).mean())
+
+    def trace_estimate(self, level: float = 0.95) -> TraceEstimate:
+        """tr(H) from the probes, n Σ_j τ_j θ_j each (the quadrature is exact for degree 1, so
+        each is the probe's Hutchinson sample), with the Student-t interval over probes."""
+        per_probe = self.dimension * (self.weights * self.nodes).sum(axis=1)
+        interval = mean_interval(per_probe, level)
+        probes = self.nodes.shape[0]
+        return TraceEstimate(
+            "slq", interval.mean, interval.half_width, level, self.hvp_count, probes, 0, 0.0
+        )
 
     def evaluate(self, points: np.ndarray) -> np.ndarray:
         """φ̂ at ``points``: the quadrature measure smoothed by Gaussians of width σ."""

@@ -34,9 +34,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from analysis.flat import Objective, ParamLayout, Params, loss_at
+
+SLICE_LEVELS = 31
+"""Colour levels of the 2-D slice (every third is drawn as a contour line)."""
 
 
 @dataclass(frozen=True)
@@ -154,12 +158,24 @@ def plot_line(line: LossLine, title: str | None = None) -> Figure:
 
 
 def plot_plane(plane: LossPlane, title: str = "2-D slice (filter-normalised)") -> Figure:
-    """The 2-D slice as filled contours with the point θ marked."""
+    """The 2-D slice as filled contours on a log colour scale (losses span orders of magnitude
+    away from θ; a linear scale paints all but the edge one colour), with contour lines and θ
+    marked. A slice with a loss ≤ 0 is shown on a linear scale clipped to its 2nd–98th
+    percentiles instead."""
     figure = Figure(figsize=(5.0, 4.2), layout="constrained")
     axes = figure.subplots()
-    contours = axes.contourf(plane.x_coordinates, plane.y_coordinates, np.array(plane.losses), 30)
-    figure.colorbar(contours, ax=axes, label="loss")
-    axes.plot([0.0], [0.0], marker="*", color="white")
+    losses = np.array(plane.losses, dtype=float)
+    if losses.min() > 0:
+        levels = np.geomspace(losses.min(), losses.max() * (1 + 1e-9), SLICE_LEVELS)
+        norm, label = LogNorm(levels[0], levels[-1]), "loss (log scale)"
+    else:
+        low, high = np.percentile(losses, [2, 98])
+        levels, norm, label = np.linspace(low, high, SLICE_LEVELS), None, "loss (2nd–98th pct)"
+    grid = (plane.x_coordinates, plane.y_coordinates)
+    contours = axes.contourf(*grid, losses, levels=levels, norm=norm, extend="both")
+    axes.contour(*grid, losses, levels=levels[::3], norm=norm, colors="k", linewidths=0.4)
+    figure.colorbar(contours, ax=axes, label=label)
+    axes.plot([0.0], [0.0], marker="*", color="white", markeredgecolor="k")
     axes.set_xlabel("a (direction 1)")
     axes.set_ylabel("b (direction 2)")
     axes.set_title(title)

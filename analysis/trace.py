@@ -143,3 +143,16 @@ def _quadratic_forms(
             probe = probe - basis @ (basis.T @ probe)
         samples.append(probe @ operator.hvp(probe))
     return torch.stack(samples)
+
+
+def disagreements(estimates: dict[str, TraceEstimate]) -> list[tuple[str, str]]:
+    """The pairs of estimates of one trace whose intervals do not overlap: they disagree by
+    more than their stated uncertainty (a budget too small for the interval to hold, or a
+    fault), which a report must say."""
+    names = list(estimates)
+    return [
+        (a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if estimates[a].high < estimates[b].low or estimates[b].high < estimates[a].low
+    ]

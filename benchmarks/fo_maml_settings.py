@@ -95,7 +95,7 @@ def summary(report: dict[str, Any]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--omniglot", type=Path, action="append", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=BASE.iterations)
     parser.add_argument("--meta-batch", type=int, default=BASE.meta_batch)
     parser.add_argument("--test-tasks", type=int, default=200)

@@ -49,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from algorithms import available, checkpoint_metadata, load_checkpoint, make
 from algorithms.convnet import exact_higher_derivatives
@@ -149,6 +150,7 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
         "--meta-batch", type=int, default=25, help="tasks in the batch that fixes the objective"
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for the report")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=spectrum_command)
 
 
@@ -169,7 +171,7 @@ def spectrum_command(args: argparse.Namespace) -> int:
     )
     check_checkpoint(config)
     out = checked_output_folder(args.out)
-    summary = run_spectrum_report(config, out, device)
+    summary = run_spectrum_report(config, out, device, progress=not args.no_progress)
     spectrum = summary["spectrum"]
     print(
         f"mamlscape spectrum: {config.objective} objective of {config.algo} on {config.tasks}, "
@@ -177,6 +179,10 @@ def spectrum_command(args: argparse.Namespace) -> int:
         f"report: {(out / 'report.html').resolve()}"
     )
     return 0
+
+
+STAGES = ("eigenvalues", "traces", "density", "sharpness", "slices")
+"""The measurements of the report, in order; the progress bar advances after each."""
 
 
 def check_checkpoint(config: SpectrumConfig) -> None:
@@ -199,30 +205,43 @@ def check_checkpoint(config: SpectrumConfig) -> None:
         )
 
 
-def run_spectrum_report(config: SpectrumConfig, out_dir: Path, device: str = "cpu") -> dict:
-    """Measure the objective that ``config`` names; write JSON, PNGs and HTML to ``out_dir``."""
+def run_spectrum_report(
+    config: SpectrumConfig, out_dir: Path, device: str = "cpu", progress: bool = False
+) -> dict:
+    """Measure the objective that ``config`` names; write JSON, PNGs and HTML to ``out_dir``;
+    ``progress`` shows a bar over the measurements (``STAGES``) as they finish."""
     start = time.perf_counter()
     setup = build_setup(config, device)
-    with exact_higher_derivatives(setup.model):
-        return _measured_report(config, setup, out_dir, device, start)
+    bar = tqdm(total=len(STAGES), desc="spectrum", unit="stage", disable=not progress)
+    with exact_higher_derivatives(setup.model), bar:
+        return _measured_report(config, setup, out_dir, device, start, bar)
 
 
 def _measured_report(
-    config: SpectrumConfig, setup: Setup, out_dir: Path, device: str, start: float
+    config: SpectrumConfig, setup: Setup, out_dir: Path, device: str, start: float, bar: tqdm
 ) -> dict:
     """The body of :func:`run_spectrum_report`, with a conv net's batch norm exact to every
     order (its third derivatives enter the meta-loss Hessian)."""
     objective, params = setup.objective, setup.params
     generator = torch.Generator().manual_seed(config.seed)
     operator = HessianOperator(objective, params)
+
+    def done(stage: str) -> None:
+        bar.set_postfix_str(f"{stage} done, {operator.hvp_count} Hessian-vector products")
+        bar.update()
+
     spectrum = extreme_eigenvalues(operator, config.k, generator=generator)
+    done("eigenvalues")
     traces = {
         "hutchinson": hutchinson(operator, config.trace_budget, generator),
         "hutch++": hutch_plus_plus(operator, config.trace_budget, generator),
     }
+    done("traces")
     density = spectral_density(
         operator, config.density_probes, config.density_steps, generator=generator
     )
+    traces["slq"] = density.trace_estimate()
+    done("density")
     operator.release()
     sharpness = {
         "sam": sam_sharpness(objective, params, config.rho, generator=generator),
@@ -231,6 +250,7 @@ def _measured_report(
             objective, params, config.sigma, config.noise_samples, generator=generator
         ),
     }
+    done("sharpness")
     axis = np.linspace(-config.span, config.span, config.line_points)
     grid = np.linspace(-config.span, config.span, config.plane_points)
     line = loss_line(objective, params, filter_normalized_direction(params, generator), axis)
@@ -242,9 +262,10 @@ def _measured_report(
         grid,
         grid,
     )
+    done("slices")
     figures = {
         "eigenvalues.png": plot_eigenvalues(spectrum),
-        "trace.png": plot_traces(traces, density.moment(1) * density.dimension),
+        "trace.png": plot_traces(traces),
         "density.png": plot_density(density),
         "slice_1d.png": plot_line(line, "1-D slice along a filter-normalised direction"),
         "slice_2d.png": plot_plane(plane),

@@ -1,7 +1,7 @@
 """The pictures and the page of ``mamlscape spectrum``: eigenvalue bars, trace estimates, HTML.
 
 :func:`plot_eigenvalues` draws both ends of the spectrum, :func:`plot_traces`
-the trace estimates with their 95% intervals beside SLQ's, and
+the three trace estimates (Hutchinson, Hutch++, SLQ) with their 95% intervals, and
 :func:`render_html` the report page from the summary ``spectrum.json`` holds.
 
 Example:
@@ -21,7 +21,7 @@ import html
 from matplotlib.figure import Figure
 
 from analysis.spectrum import ExtremeEigenvalues
-from analysis.trace import TraceEstimate
+from analysis.trace import TraceEstimate, disagreements
 
 
 def plot_eigenvalues(spectrum: ExtremeEigenvalues) -> Figure:
@@ -41,24 +41,53 @@ def plot_eigenvalues(spectrum: ExtremeEigenvalues) -> Figure:
     return figure
 
 
-def plot_traces(traces: dict[str, TraceEstimate], slq_trace: float) -> Figure:
-    """The trace estimates with their 95% intervals, and the SLQ estimate n·∫t φ̂(t) dt."""
+def plot_traces(traces: dict[str, TraceEstimate]) -> Figure:
+    """Every trace estimate (Hutchinson, Hutch++, SLQ) with its 95% interval and its cost."""
     figure = Figure(figsize=(5.0, 3.5), layout="constrained")
     axes = figure.subplots()
     names = list(traces)
     axes.errorbar(
-        names,
+        [f"{name}\n{traces[name].hvp_count} products" for name in names],
         [traces[name].trace for name in names],
         yerr=[traces[name].half_width for name in names],
         fmt="o",
         capsize=6,
     )
-    axes.axhline(slq_trace, color="grey", ls="--", label=f"SLQ estimate {slq_trace:.4g}")
-    budget = traces[names[0]].hvp_count
-    axes.set_title(f"tr(H), 95% intervals, {budget} products each")
+    axes.set_title("tr(H): estimates with 95% intervals")
     axes.set_ylabel("trace")
-    axes.legend()
     return figure
+
+
+TRACE_ADVICE = (
+    "All three estimate the same trace without bias; trust the narrowest interval, usually "
+    "Hutch++'s (it removes the top eigen-directions exactly, so its error falls as 1/budget "
+    "where a few eigenvalues dominate, against 1/√budget for Hutchinson). SLQ's trace comes "
+    "from its few density probes only: it checks the others, it does not replace them."
+)
+CAPTIONS = {
+    "eigenvalues.png": "The k largest and k smallest algebraic Hessian eigenvalues (Lanczos).",
+    "trace.png": "The trace of the Hessian by three estimators, with 95% intervals.",
+    "density.png": "Spectral density of the Hessian (stochastic Lanczos quadrature), smoothed.",
+    "slice_1d.png": "The loss along one random filter-normalised direction through θ.",
+    "slice_2d.png": "The loss on a plane of two random filter-normalised directions through θ "
+    "(log colour scale, θ starred).",
+    "interpolation.png": "The loss on the line from the initialisation (0) to the checkpoint (1).",
+}
+"""What each figure of the report shows, as its caption."""
+
+
+def trace_verdict(traces: dict[str, dict]) -> str:
+    """The advice, and which estimates disagree beyond their intervals (if any)."""
+    estimates = {name: TraceEstimate(**values) for name, values in traces.items()}
+    pairs = disagreements(estimates)
+    if not pairs:
+        return f"{TRACE_ADVICE} Here their intervals overlap: they agree."
+    listed = "; ".join(f"{a} and {b}" for a, b in pairs)
+    return (
+        f"{TRACE_ADVICE} Here {listed} disagree beyond their intervals: raise the trace "
+        "budget and the density probes (SpectrumConfig.trace_budget, density_probes) before "
+        "trusting either."
+    )
 
 
 def render_html(summary: dict, figure_names: list[str]) -> str:
@@ -75,7 +104,8 @@ def render_html(summary: dict, figure_names: list[str]) -> str:
     )
     sharpness = "".join(_sharpness_row(name, s) for name, s in summary["sharpness"].items())
     images = "".join(
-        f'<figure><img src="{name}" alt="{name}"><figcaption>{name}</figcaption></figure>'
+        f'<figure><img src="{name}" alt="{html.escape(CAPTIONS[name])}">'
+        f"<figcaption>{html.escape(CAPTIONS[name])}</figcaption></figure>"
         for name in figure_names
     )
     title = html.escape(f"{config['objective']} objective of {config['algo']} on {config['tasks']}")
@@ -93,6 +123,7 @@ Hessian-vector products; {summary["seconds"]:.1f} s.</p>
 <table><tr><th>rank</th><th>largest</th><th>smallest</th></tr>{rows}</table>
 <h2>Trace (95% intervals)</h2>
 <table><tr><th>method</th><th>trace</th><th>interval</th><th>products</th></tr>{traces}</table>
+<p>{html.escape(trace_verdict(summary["trace"]))}</p>
 <h2>Sharpness</h2>
 <table><tr><th>kind</th><th>radius</th><th>L(θ+ε) − L(θ)</th><th>one step / interval</th>
 <th>converged</th></tr>{sharpness}</table>

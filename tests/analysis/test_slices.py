@@ -118,3 +118,18 @@ def test_direction_of_another_layout():
     case = quadratic_case((1.0, 2.0))
     with pytest.raises(ValueError, match="names"):
         loss_line(case.objective, case.params, {"other": torch.zeros(2)}, [0.0])
+
+
+def test_the_2d_slice_uses_a_log_scale_for_losses_spanning_decades():
+    from matplotlib.colors import LogNorm
+
+    from analysis.slices import LossPlane
+
+    grid = (-1.0, 0.0, 1.0)
+    wide = LossPlane(grid, grid, ((10800.0, 9.0, 10800.0), (9.0, 1.0, 9.0), (10800.0, 9.0, 1e4)), 0)
+    figure = plot_plane(wide)
+    filled, lines = figure.axes[0].collections[:2]
+    assert isinstance(filled.norm, LogNorm) and filled.levels[0] == 1.0
+    assert lines.get_linewidths()[0] == 0.4, "contour lines drawn over the colours"
+    signed = LossPlane(grid, grid, ((-1.0, 0.0, 1.0),) * 3, 0)
+    assert not isinstance(plot_plane(signed).axes[0].collections[0].norm, LogNorm)

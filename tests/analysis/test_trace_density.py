@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -129,3 +131,21 @@ def test_density_plot_and_json(tmp_path):
 def test_bad_requests(call, message):
     with pytest.raises(ValueError, match=message):
         call(MatrixOperator(torch.eye(4, dtype=torch.float64)))
+
+
+def test_slq_trace_has_an_interval_over_probes_that_covers_the_exact_trace():
+    from analysis.trace import disagreements
+
+    torch.manual_seed(0)
+    basis = torch.linalg.qr(torch.randn(40, 40, dtype=torch.float64)).Q
+    matrix = basis @ torch.diag(torch.linspace(-3.0, 9.0, 40, dtype=torch.float64)) @ basis.T
+    operator = MatrixOperator(matrix)
+    density = spectral_density(operator, 12, 20, generator=torch.Generator().manual_seed(1))
+    slq = density.trace_estimate()
+    exact = torch.trace(matrix).item()
+    assert slq.method == "slq" and slq.residual_probes == 12 and slq.half_width > 0
+    assert slq.low <= exact <= slq.high
+    assert slq.trace == pytest.approx(density.moment(1) * density.dimension)
+    off = dataclasses.replace(slq, method="shifted", trace=slq.high + 2 * slq.half_width + 1)
+    assert disagreements({"slq": slq, "shifted": off}) == [("slq", "shifted")]
+    assert disagreements({"slq": slq, "same": slq}) == []

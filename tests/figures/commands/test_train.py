@@ -246,3 +246,26 @@ def test_help_shows_the_defaults(command, shown, capsys):
     for words in shown:
         assert " ".join(words.split()) in text, words
     assert "(default: None)" not in text and "(default: False)" not in text
+
+
+def test_spectrum_shows_its_progress_and_no_progress_hides_it(tmp_path, capsys):
+    words = ["spectrum", "--algo", "maml", "--tasks", "linear", "--k", "1", "--meta-batch", "2"]
+    assert main([*words, "--out", str(tmp_path / "shown")]) == 0
+    error = capsys.readouterr().err
+    assert (
+        "spectrum: 100%" in error and "slices done" in error and "Hessian-vector products" in error
+    )
+    assert main([*words, "--no-progress", "--out", str(tmp_path / "hidden")]) == 0
+    assert "spectrum:" not in capsys.readouterr().err
+
+
+def test_the_spectrum_page_captions_its_figures_and_weighs_the_trace_estimates(tmp_path):
+    words = ["spectrum", "--algo", "maml", "--tasks", "linear", "--k", "1", "--meta-batch", "2"]
+    assert main([*words, "--no-progress", "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    summary = json.loads((tmp_path / "spectrum.json").read_text())
+    assert set(summary["trace"]) == {"hutchinson", "hutch++", "slq"}
+    assert summary["trace"]["slq"]["half_width"] > 0, "SLQ's trace has its interval"
+    assert "<figcaption>slice_2d.png</figcaption>" not in page
+    assert "<figcaption>The loss on a plane of two random filter-normalised directions" in page
+    assert "trust the narrowest interval" in page and ("they agree" in page or "disagree" in page)
