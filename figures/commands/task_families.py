@@ -47,7 +47,7 @@ from algorithms import MLP, available, cross_entropy, mse
 from algorithms.losses import LossFn
 from figures.claims.fewshot import FewShotSetup
 from synthetic import LinearTaskMixture, SinusoidTasks, TaskSampler
-from synthetic.episodes import LABELS
+from synthetic.episodes import LABELS, TASK_MODES
 from synthetic.validation import require_count
 
 TASK_FAMILIES = ("sinusoid", "linear", "glyphs", "omniglot", "mini-imagenet")
@@ -55,7 +55,6 @@ IMAGE_FAMILIES = ("glyphs", "omniglot", "mini-imagenet")
 DEFAULT_FILTERS = {"glyphs": 8, "omniglot": 64, "mini-imagenet": 32}
 DEFAULT_IMAGE_SIZE = {"glyphs": 28, "omniglot": 28, "mini-imagenet": 84}
 LINEAR_DIM = 10
-TASK_MODES = ("any", "within", "between")
 
 
 @dataclass(frozen=True)
