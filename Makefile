@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OUT ?= results/quick
 PEERS := .venv-peers
 
-.PHONY: test reproduce lint bench bench-peers clean
+.PHONY: test reproduce check-report lint bench bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/mamlscape reproduce --scale quick --out $(OUT)
+
+# Every figure of both HTML reports embedded, captioned, in PNG/PDF/SVG; rendered in headless
+# Chromium to results/check-report/ when Debian's chromium is installed.
+CHECKED := results/check-report
+check-report: $(STAMP)
+	$(BIN)/mamlscape reproduce --scale smoke --claims L2,A2,S2 --out $(CHECKED)/claims
+	$(BIN)/mamlscape spectrum --algo maml --tasks sinusoid --k 3 --no-progress --out $(CHECKED)/spectrum
+	$(BIN)/python -m figures.commands.check_report --out $(CHECKED) $(CHECKED)/claims/report.html $(CHECKED)/spectrum/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

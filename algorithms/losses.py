@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,9 +60,11 @@ cross_entropy = TaskLoss(F.cross_entropy, _cross_entropy_per_task)
 
 
 def per_task_loss(loss_fn: LossFn) -> LossFn:
-    """The batched form ``(pred [B, N, ...], target [B, N, ...]) -> [B]`` of ``loss_fn``."""
+    """The batched form ``(pred [B, N, ...], target [B, N, ...]) -> [B]`` of ``loss_fn``;
+    a ``loss_fn`` that cannot be called as ``loss_fn(pred, target)`` is refused here."""
     if isinstance(loss_fn, TaskLoss):
         return loss_fn.per_task
+    check_loss_signature(loss_fn)
     vectorised = torch.func.vmap(loss_fn)
 
     def losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -75,3 +78,27 @@ def per_task_loss(loss_fn: LossFn) -> LossFn:
         return values
 
     return losses
+
+
+def check_loss_signature(loss_fn: LossFn) -> None:
+    """Raise ``ValueError`` unless ``loss_fn`` can be called as ``loss_fn(pred, target)``
+    (callables whose signature Python cannot read are let through).
+
+    >>> try:
+    ...     check_loss_signature(lambda pred: pred.sum())
+    ... except ValueError as error:
+    ...     print(str(error)[:60])
+    loss_fn '<lambda>' takes (pred); it must take (pred, target)
+    """
+    try:
+        signature = inspect.signature(loss_fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        raise ValueError(
+            f"loss_fn {getattr(loss_fn, '__name__', loss_fn)!r} takes "
+            f"({', '.join(signature.parameters)}); it must take (pred, target) and return a "
+            "scalar per task, e.g. lambda pred, target: F.mse_loss(pred, target)"
+        ) from None

@@ -47,12 +47,22 @@ class TaskBatch:
                     f"TaskBatch.{name} has shape {tuple(tensor.shape)}; expected at least "
                     "[tasks, examples]. Add a task axis with tensor.unsqueeze(0) for one task."
                 )
+        for name in ("support_x", "query_x"):
+            if tensors[name].ndim < 3:
+                raise ValueError(
+                    f"TaskBatch.{name} has shape {tuple(tensors[name].shape)}; inputs need "
+                    "[tasks, examples, features...]. If it holds one task's examples, the "
+                    "leading task axis is missing: add it with tensor.unsqueeze(0); for scalar "
+                    "inputs add the feature axis with tensor.unsqueeze(-1)."
+                )
         num_tasks = self.support_x.shape[0]
         for name, tensor in {**tensors, **self.info}.items():
             if tensor.shape[0] != num_tasks:
                 raise ValueError(
                     f"TaskBatch.{name} has {tensor.shape[0]} tasks on its leading axis but "
-                    f"support_x has {num_tasks}; every tensor needs the same task axis."
+                    f"support_x has {num_tasks}; every tensor needs the same task axis. If "
+                    "these are one task's examples, the leading task axis is missing: add it "
+                    "with tensor.unsqueeze(0) on every tensor."
                 )
         _check_pair("support", self.support_x, self.support_y)
         _check_pair("query", self.query_x, self.query_y)

@@ -42,6 +42,7 @@ from synthetic import (
     ImageClasses,
     LinearTaskMixture,
     SinusoidTasks,
+    TaskBatch,
     TaskCluster,
     load_omniglot,
 )
@@ -339,12 +340,49 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
         truncated_cache_file,
         r"cache: .*\.json: unreadable \(.*\); recomputed",
     ),
+    "a loss returning a vector per task": (
+        from_api(ValueError, lambda _: sinusoid_meta_loss(lambda pred, target: pred - target)),
+        r"loss_fn '<lambda>' returned shape \(10, 1\) for one task; it must return a scalar",
+    ),
+    "a loss with the wrong signature": (
+        from_api(ValueError, lambda _: sinusoid_meta_loss(lambda pred: pred.sum())),
+        r"loss_fn '<lambda>' takes \(pred\); it must take \(pred, target\)",
+    ),
+    "a float64 batch for a float32 model": (
+        from_api(ValueError, lambda _: sinusoid_meta_loss(mse, dtype=torch.float64)),
+        r"the tasks' inputs are torch.float64 but the parameters are torch.float32; draw the "
+        r"tasks with dtype=torch.float32",
+    ),
+    "a task batch without its task axis": (
+        from_api(ValueError, lambda _: one_task_without_axis(queries=7)),
+        r"TaskBatch.support_x has shape \(10, 1\); .*the leading task axis is missing: add "
+        r"it with tensor.unsqueeze\(0\)",
+    ),
     "a cell that raises mid-sweep": (
         from_api(CellFailuresError, failing_cell),
         r"1 cells failed \(1 cells computed and stored, .*a rerun computes only the missing "
         r"ones\):\n  A1 seed 1 config [0-9a-f]{12} .*FloatingPointError: the loss became NaN",
     ),
 }
+
+
+def sinusoid_batch(dtype: torch.dtype = torch.float32) -> TaskBatch:
+    tasks = SinusoidTasks(support_size=10, query_size=10)
+    return tasks.sample(3, torch.Generator().manual_seed(0), dtype=dtype)
+
+
+def sinusoid_meta_loss(loss_fn, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """MAML's meta-loss on sinusoid tasks with ``loss_fn``, the tasks drawn in ``dtype``."""
+    model = MLP((1, 8, 1))
+    learner = make("maml", model, loss_fn, inner_lr=0.01)
+    return learner.meta_loss(parameters_of(model), sinusoid_batch(dtype))
+
+
+def one_task_without_axis(queries: int) -> TaskBatch:
+    """One task's 10 support and ``queries`` query examples, its task axis forgotten."""
+    batch = sinusoid_batch()
+    query_x, query_y = batch.query_x[0, :queries], batch.query_y[0, :queries]
+    return TaskBatch(batch.support_x[0], batch.support_y[0], query_x, query_y)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -258,12 +258,10 @@ def over_step_sizes(
         return Verdict("INCONCLUSIVE", "no convergence runs", Evidence(statistic, 0, "nothing"))
     stationarity = per_seed(results, "mean_gradient_norm_squared")
     verdicts = {lr: judge(table[lr]) for lr in sorted(table)}
-    statuses = {verdict.status for verdict in verdicts.values()}
-    status = "FAIL" if "FAIL" in statuses else "PASS" if statuses == {"PASS"} else "INCONCLUSIVE"
-    reason = "; ".join(
-        f"at {label(lr)}: {v.status}, {v.reason}; mean ‖∇F̂_N‖² over the window (not judged) "
+    details = "; ".join(
+        f"mean ‖∇F̂_N‖² over the window (not judged) at {label(lr)}: "
         f"{means_by_steps(stationarity[lr])}"
-        for lr, v in verdicts.items()
+        for lr in verdicts
     )
     evidences = [v.evidence for v in verdicts.values() if v.evidence is not None]
     evidence = Evidence(
@@ -273,7 +271,8 @@ def over_step_sizes(
             f"{label(lr)}: {v.evidence.resolvable}" for lr, v in verdicts.items() if v.evidence
         ),
     )
-    return Verdict(status, reason, evidence)
+    parts = [(f"at {label(lr)}", verdict) for lr, verdict in verdicts.items()]
+    return Verdict.all_of(parts, evidence, details)
 
 
 def convergence_figure(results: Results, title: str) -> Figure:

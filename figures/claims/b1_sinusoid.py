@@ -35,7 +35,7 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import matplotlib
@@ -253,12 +253,12 @@ def sinusoid_check(results: Results | list[dict]) -> Verdict:
         role: "/".join(f"{PUBLISHED[role][k]:g}" for k in steps if k in PUBLISHED[role])
         for role in PUBLISHED
     }
-    reason = (
-        f"{verdict.reason}; ours after {step_counts(steps)} (mean over {len(results)} seeds): "
+    details = (
+        f"ours after {step_counts(steps)} (mean over {len(results)} seeds): "
         f"MAML {means['maml']}, NAL {means['nal']}; published (Finn et al. 2017, 70k "
         f"iterations): MAML {published['maml']}, pretrained {published['nal']}"
     )
-    return Verdict(verdict.status, reason, verdict.evidence)
+    return replace(verdict, details=details)
 
 
 def _named(role: str, algorithm: str) -> str:

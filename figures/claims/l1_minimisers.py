@@ -102,10 +102,15 @@ def minimiser_check(results: Results) -> Verdict:
 
 
 def minimiser_figure(results: Results) -> Figure:
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    """Each trained role's θ₁ and off-axis norm beside the closed-form minimisers' θ₁; the
+    legend sits outside the axes and the margins keep every point whole."""
+    figure, axis = plt.subplots(figsize=(7.5, 3.5))
     colours = {"maml": "C0", "nal": "C1", "fo-maml": "C2"}
+    names = {"maml": "MAML", "nal": "NAL", "fo-maml": "FO-MAML"}
     for name, theta in results[0]["theory"].items():
-        axis.axvline(theta[0], color=colours[name], linestyle="--", label=f"θ_{name} (closed form)")
+        axis.axvline(
+            theta[0], color=colours[name], linestyle="--", label=f"θ_{names[name]} (closed form)"
+        )
     for index, result in enumerate(results):
         for role, theta in result["trained"].items():
             axis.scatter(
@@ -113,14 +118,17 @@ def minimiser_figure(results: Results) -> Figure:
                 np.linalg.norm(theta[1:]),
                 color=colours.get(role, "k"),
                 marker="o",
-                label=f"trained as {role}" if index == 0 else None,
+                zorder=3,
+                clip_on=False,
+                label=f"trained as {names.get(role, role)}" if index == 0 else None,
             )
+    axis.margins(x=0.08, y=0.15)
     axis.set(
         xlabel="θ₁ (along θ_H − θ_E)",
-        ylabel="‖θ₂..d‖",
+        ylabel="‖(θ₂, …, θ_d)‖",
         title="L1: trained meta-parameters vs closed-form minimisers",
     )
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     figure.tight_layout()
     return figure
 

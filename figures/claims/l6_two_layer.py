@@ -52,7 +52,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis.statistics import MeanInterval, mean_interval
 from figures.claims.l6_gain_experiment import INITS, TwoLayerGainConfig
@@ -228,9 +228,10 @@ def plot_gain_curve(axis: Axes, curve: dict[float, dict[int, float]], label: str
     below = [m - math.exp(i.mean - w) for m, i, w in zip(means, intervals, widths)]
     above = [math.exp(i.mean + w) - m for m, i, w in zip(means, intervals, widths)]
     line = axis.errorbar(distances, means, yerr=[below, above], marker="o", capsize=3, label=label)
-    for distance in distances:
-        values = [math.exp(v) for v in curve[distance].values()]
-        axis.scatter([distance] * len(values), values, color=line[0].get_color(), s=8, alpha=0.5)
+    seeds = [(distance, math.exp(v)) for distance in distances for v in curve[distance].values()]
+    axis.scatter(
+        *zip(*seeds), color=line[0].get_color(), s=8, alpha=0.5, label=f"{label}: each seed"
+    )
 
 
 def gain_panels(axes: list[Axes], results: Results | list[dict], title: str) -> None:
@@ -248,8 +249,9 @@ def gain_panels(axes: list[Axes], results: Results | list[dict], title: str) -> 
             ylabel="gain E_NAL / E_MAML (95% seed interval)",
             title=f"{title}, {init} start",
         )
-        axis.yaxis.set_major_formatter(ScalarFormatter())
-        axis.yaxis.set_minor_formatter(ScalarFormatter())
+        axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.yaxis.set_minor_formatter(NullFormatter())
         if init in curves:
             axis.legend(fontsize=7)
 

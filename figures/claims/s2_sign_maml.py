@@ -129,19 +129,14 @@ def sign_maml_check(results: Results) -> Verdict:
     """The cost part and the accuracy part; the measured and published numbers beside."""
     (cost_result,) = results.of(CostConfig)
     cost, accuracy = cost_verdict(cost_result), accuracy_verdict(results.of(AccuracyConfig))
-    statuses = {cost.status, accuracy.status}
-    status = "FAIL" if "FAIL" in statuses else "PASS" if statuses == {"PASS"} else "INCONCLUSIVE"
-    reason = (
-        f"cost {cost.status} ({cost.reason}); accuracy {accuracy.status} ({accuracy.reason}); "
-        f"beside, not deciding: {_beside(cost_result)}"
-    )
     evidence = Evidence(
         statistic=f"cost: {cost.evidence.statistic}; accuracy: {accuracy.evidence.statistic}",
         seeds=accuracy.evidence.seeds,
         resolvable=f"cost: {cost.evidence.resolvable}; accuracy: "
         f"{accuracy.evidence.resolvable} (fraction of queries correct)",
     )
-    return Verdict(status, reason, evidence)
+    parts = [("cost", cost), ("accuracy", accuracy)]
+    return Verdict.all_of(parts, evidence, f"beside, not deciding: {_beside(cost_result)}")
 
 
 def _beside(cost_result: dict[str, Any]) -> str:

@@ -77,18 +77,31 @@ def paired_verdict(comparisons: list[PairedComparison], what: str) -> Verdict:
 
 def plot_paired_differences(axis: Axes, differences: dict[str, list[float]]) -> None:
     """Each comparison's mean seed-paired difference with its 95% interval, every seed, and 0."""
-    for index, values in enumerate(differences.values()):
-        interval = mean_interval(values)
-        axis.errorbar(index, interval.mean, yerr=interval.half_width, marker="o", capsize=4)
-        axis.scatter([index] * len(values), values, color="grey", s=10, zorder=3)
+    _plot_intervals(axis, differences)
     axis.axhline(0.0, color="black", linewidth=0.8)
-    axis.set_xticks(range(len(differences)), list(differences))
 
 
 def plot_seed_intervals(axis: Axes, per_seed: dict[str, list[float]]) -> None:
     """Each role's mean over seeds with its 95% interval, and each seed's value (grey dots)."""
-    for index, values in enumerate(per_seed.values()):
-        interval = mean_interval(values)
-        axis.errorbar(index, interval.mean, yerr=interval.half_width, marker="o", capsize=4)
-        axis.scatter([index] * len(values), values, color="grey", s=10, zorder=3)
-    axis.set_xticks(range(len(per_seed)), list(per_seed))
+    _plot_intervals(axis, per_seed)
+
+
+def _plot_intervals(axis: Axes, values_by_name: dict[str, list[float]]) -> None:
+    """Per name (an x tick): the mean with its 95% interval and every seed as a grey dot, each
+    kind of mark one series with one legend entry."""
+    if not any(values_by_name.values()):
+        return
+    intervals = [mean_interval(values) for values in values_by_name.values()]
+    positions = range(len(values_by_name))
+    axis.errorbar(
+        positions,
+        [interval.mean for interval in intervals],
+        yerr=[interval.half_width for interval in intervals],
+        fmt="o",
+        capsize=4,
+        label="mean, 95% interval over seeds",
+    )
+    seeds = [(x, v) for x, values in zip(positions, values_by_name.values()) for v in values]
+    axis.scatter(*zip(*seeds), color="grey", s=10, zorder=3, label="each seed")
+    axis.set_xticks(positions, list(values_by_name))
+    axis.legend(fontsize=7)

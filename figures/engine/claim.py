@@ -86,20 +86,58 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A check's outcome, the reason for it in one sentence, and the evidence that decided it."""
+    """A check's outcome, the deciding numbers in one sentence, and the evidence that decided it.
+
+    ``parts`` are the named sub-verdicts a claim is made of (A2 at each inner
+    step size, S2's cost and accuracy): the report lists each with its own
+    status, so a sub-verdict FAIL is never buried in a paragraph; build such
+    a verdict with :meth:`all_of`. ``details`` holds numbers shown for context
+    that did not decide anything (published values, unjudged diagnostics).
+    """
 
     status: Status
     reason: str
     evidence: Evidence | None = None
+    parts: tuple[tuple[str, Verdict], ...] = ()
+    details: str = ""
 
     @classmethod
     def from_condition(cls, passed: bool, reason: str, evidence: Evidence | None = None) -> Verdict:
         return cls("PASS" if passed else "FAIL", reason, evidence)
 
+    @classmethod
+    def all_of(
+        cls, parts: Sequence[tuple[str, Verdict]], evidence: Evidence, details: str = ""
+    ) -> Verdict:
+        """FAIL if any part FAILS, PASS if every part PASSES, else INCONCLUSIVE; the reason
+        names each part's status, the parts keep their own reasons.
+
+        >>> ok, bad = Verdict("PASS", "2 > 1"), Verdict("FAIL", "0 < 1")
+        >>> Verdict.all_of([("cost", ok), ("accuracy", bad)], Evidence("x", 5, "±1")).reason
+        'cost: PASS; accuracy: FAIL'
+        """
+        statuses = {verdict.status for _, verdict in parts}
+        status: Status = (
+            "FAIL" if "FAIL" in statuses else "PASS" if statuses == {"PASS"} else "INCONCLUSIVE"
+        )
+        reason = "; ".join(f"{label}: {verdict.status}" for label, verdict in parts)
+        return cls(status, reason, evidence, tuple(parts), details)
+
+    @property
+    def explanation(self) -> str:
+        """Everything the verdict says in one string: its reason, each part's explanation,
+        then its details."""
+        parts = [f"{label}: {part.status}, {part.explanation}" for label, part in self.parts]
+        return "; ".join([self.reason, *parts, *([self.details] if self.details else [])])
+
     def as_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"status": self.status, "reason": self.reason}
         if self.evidence is not None:
             entry["evidence"] = self.evidence.as_dict()
+        if self.parts:
+            entry["parts"] = [{"label": label, **part.as_dict()} for label, part in self.parts]
+        if self.details:
+            entry["details"] = self.details
         return entry
 
 

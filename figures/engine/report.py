@@ -45,7 +45,7 @@ import torch
 
 from figures.engine.claim import PIPELINE_SCALES, Claim, Verdict
 from figures.engine.cost import protocol_rows
-from figures.engine.files import save_figure, write_json
+from figures.engine.files import VECTOR_FORMATS, save_figure, write_json
 from figures.engine.provenance import describe
 from figures.engine.runner import CellOutcome, results_of
 from figures.engine.verdict_summary import (
@@ -53,6 +53,8 @@ from figures.engine.verdict_summary import (
     git_commit,
     markdown_row,
     verdict_summary,
+    why_lines,
+    why_markdown,
 )
 from synthetic.files import write_atomically
 
@@ -157,13 +159,60 @@ def claim_entry(claim: Claim, verdict: Verdict, outcomes: list[CellOutcome]) -> 
     }
 
 
-def row_cells(claim: dict[str, Any], pipeline: bool) -> list[str]:
-    """The plain-text cells of a claim's row, in ``COLUMNS`` order."""
-    verdict = claim["verdict"]
-    status = verdict["status"] + (" (pipeline check)" if pipeline else "")
+def row_cells(claim: dict[str, Any], pipeline: bool, why: str) -> list[str]:
+    """The cells of a claim's row in ``COLUMNS`` order, with ``why`` already rendered."""
     cached = f"{claim['cells_from_cache']}/{len(claim['cells'])}"
-    evidence = evidence_columns(verdict.get("evidence"))
-    return [claim["id"], status, claim["statement"], *evidence, verdict["reason"], cached]
+    evidence = evidence_columns(claim["verdict"].get("evidence"))
+    return [claim["id"], status_text(claim, pipeline), claim["statement"], *evidence, why, cached]
+
+
+def status_text(claim: dict[str, Any], pipeline: bool) -> str:
+    """The verdict's status, marked as a pipeline check at a pipeline scale."""
+    return claim["verdict"]["status"] + (" (pipeline check)" if pipeline else "")
+
+
+def beyond_reason(verdict: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """The lines of :func:`~figures.engine.verdict_summary.why_lines` that the verdict's
+    reason does not already say: its parts and its details."""
+    lines = why_lines(verdict)
+    return lines if verdict.get("parts") else lines[1:]
+
+
+def line_html(status: str | None, text: str) -> str:
+    """One line of a verdict's "why" as HTML, its status (if any) coloured."""
+    badge = f"<b style='color:{STATUS_COLOURS[status]}'>{status}</b> " if status else ""
+    return badge + html.escape(text)
+
+
+def why_html(verdict: dict[str, Any]) -> str:
+    """The deciding lines of :func:`~figures.engine.verdict_summary.why_lines` as HTML."""
+    return "<br>".join(line_html(*line) for line in why_lines(verdict, details=False))
+
+
+def figure_caption(claim: dict[str, Any]) -> str:
+    """What a claim's figure shows: the numbers its verdict was decided on."""
+    return f"Figure {claim['id']}: the cells' numbers behind the verdict on “{claim['statement']}”."
+
+
+def figure_html(claim: dict[str, Any], png: bytes) -> str:
+    """The claim's figure embedded as PNG, captioned, with links to its PDF and SVG."""
+    stem = claim["figure"].removesuffix(".png")
+    links = " · ".join(
+        f"<a href='{stem}.{extension}'>{extension.upper()}</a>"
+        for extension in ("png", *VECTOR_FORMATS)
+    )
+    caption = html.escape(figure_caption(claim))
+    return (
+        f"<figure><img alt='{caption}' src='data:image/png;base64,"
+        f"{base64.b64encode(png).decode()}'><figcaption>{caption} Files: {links}"
+        "</figcaption></figure>"
+    )
+
+
+def why_list_html(verdict: dict[str, Any]) -> str:
+    """:func:`beyond_reason` as an HTML list ('' when the reason says it all)."""
+    items = "".join(f"<li>{line_html(*line)}</li>" for line in beyond_reason(verdict))
+    return f"<ul class='why'>{items}</ul>" if items else ""
 
 
 def brief_json(result: dict[str, Any], limit: int = BRIEF_CHARACTERS) -> str:
@@ -198,24 +247,36 @@ def render_markdown(document: dict[str, Any]) -> str:
     if pipeline:
         lines += [f"**{PIPELINE_NOTE}**", ""]
     for key, _, title, note in SECTIONS:
+        if not document[key]:
+            continue
         lines += [f"## {title}", "", note, "", "| " + " | ".join(COLUMNS) + " |"]
         lines.append("|" + "---|" * len(COLUMNS))
         for claim in document[key]:
-            cells = row_cells(claim, pipeline)
+            cells = row_cells(claim, pipeline, why_markdown(claim["verdict"]))
             cells[1] = f"**{cells[1]}**"
             lines.append(markdown_row(cells))
         lines.append("")
     for key, *_ in SECTIONS:
         for claim in document[key]:
-            status = row_cells(claim, pipeline)[1]
             lines += [
                 "",
                 f"## {claim['id']}: {claim['statement']}",
                 "",
-                f"*{claim['paper']}* ({claim['kind']}) — **{status}**: "
+                f"*{claim['paper']}* ({claim['kind']}) — **{status_text(claim, pipeline)}**: "
                 f"{claim['verdict']['reason']}",
                 "",
-                f"![{claim['id']}]({claim['figure']})",
+                *(
+                    f"- **{status}** {text}" if status else f"- {text}"
+                    for status, text in beyond_reason(claim["verdict"])
+                ),
+                "",
+                f"![{figure_caption(claim)}]({claim['figure']})",
+                "",
+                f"*{figure_caption(claim)}* Vector: "
+                + ", ".join(
+                    f"[{extension.upper()}]({claim['figure'].removesuffix('.png')}.{extension})"
+                    for extension in VECTOR_FORMATS
+                ),
                 "",
             ]
             lines += [
@@ -247,9 +308,12 @@ def render_html(document: dict[str, Any], figures: dict[str, bytes]) -> str:
     header = "".join(f"<th>{column}</th>" for column in COLUMNS)
     tables = ""
     for key, _, title, note in SECTIONS:
+        if not document[key]:
+            continue
         rows = ""
         for claim in document[key]:
-            cells = [html.escape(text) for text in row_cells(claim, pipeline)]
+            cells = [html.escape(text) for text in row_cells(claim, pipeline, "")]
+            cells[-2] = why_html(claim["verdict"])
             colour = STATUS_COLOURS[claim["verdict"]["status"]]
             cells[0] = f"<a href='#{cells[0]}'>{cells[0]}</a>"
             cells[1] = f"<b style='color:{colour}'>{cells[1]}</b>"
@@ -259,16 +323,16 @@ def render_html(document: dict[str, Any], figures: dict[str, bytes]) -> str:
         f"<section id='{c['id']}'><h2>{c['id']}: {html.escape(c['statement'])}</h2>"
         f"<p><i>{html.escape(c['paper'])}</i> ({c['kind']}) — <b style='color:"
         f"{STATUS_COLOURS[c['verdict']['status']]}'>"
-        f"{html.escape(row_cells(c, pipeline)[1])}</b>: "
+        f"{html.escape(status_text(c, pipeline))}</b>: "
         f"{html.escape(c['verdict']['reason'])}</p>"
+        + why_list_html(c["verdict"])
         + "".join(
             "<p>Protocol: " + html.escape("; ".join(f"{k} {v}" for k, v in row.items())) + "</p>"
             for row in c.get("protocol", [])
         )
         + published_html(c.get("published", []))
-        + f"<img alt='{c['id']}' src='data:image/png;base64,"
-        f"{base64.b64encode(figures[c['id']]).decode()}'>"
-        f"<details><summary>numbers ({len(c['cells'])} cells, {c['cells_from_cache']} from "
+        + figure_html(c, figures[c["id"]])
+        + f"<details><summary>numbers ({len(c['cells'])} cells, {c['cells_from_cache']} from "
         f"cache)</summary><pre>{html.escape(json.dumps(c['cells'], indent=1))}</pre>"
         "</details></section>"
         for key, *_ in SECTIONS

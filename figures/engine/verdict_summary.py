@@ -41,6 +41,31 @@ def evidence_columns(evidence: dict[str, Any] | None) -> list[str]:
     return [shown["statistic"], str(shown["seeds"]), shown["resolvable"]]
 
 
+def why_lines(verdict: dict[str, Any], details: bool = True) -> list[tuple[str | None, str]]:
+    """A verdict's "why", deciding numbers first: ``(status, text)`` per part of a composite
+    verdict (``Verdict.all_of``), else its one reason with ``None``; then (if ``details``)
+    the numbers that decided nothing.
+
+    >>> why_lines({"status": "FAIL", "reason": "a: PASS; b: FAIL", "details": "n = 3",
+    ...            "parts": [{"label": "a", "status": "PASS", "reason": "2 > 1"},
+    ...                      {"label": "b", "status": "FAIL", "reason": "0 < 1"}]})
+    [('PASS', 'a: 2 > 1'), ('FAIL', 'b: 0 < 1'), (None, 'details: n = 3')]
+    """
+    parts = verdict.get("parts") or []
+    lines = [(part["status"], f"{part['label']}: {part['reason']}") for part in parts]
+    lines = lines or [(None, verdict["reason"])]
+    if details and verdict.get("details"):
+        lines.append((None, f"details: {verdict['details']}"))
+    return lines
+
+
+def why_markdown(verdict: dict[str, Any]) -> str:
+    """The deciding lines of :func:`why_lines` as one Markdown table cell, statuses in bold
+    (the details stay in the claim's own section)."""
+    lines = why_lines(verdict, details=False)
+    return "<br>".join(f"**{status}** {text}" if status else text for status, text in lines)
+
+
 def markdown_row(cells: list[str]) -> str:
     """One Markdown table row, with the pipes inside cells escaped."""
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
@@ -71,9 +96,7 @@ def verdict_summary(document: dict[str, Any], commit: str | None) -> dict[str, A
             {
                 "id": entry["id"],
                 "kind": entry["kind"],
-                "status": entry["verdict"]["status"],
-                "reason": entry["verdict"]["reason"],
-                "evidence": entry["verdict"].get("evidence"),
+                **entry["verdict"],
             }
             for entry in entries
         ],
@@ -93,8 +116,8 @@ def render_summary(summary: dict[str, Any]) -> str:
         lines += ["", "| " + title.lower() + " | verdict | decided by | seeds | resolves | why |"]
         lines.append("|---|---|---|---|---|---|")
         for claim in chosen:
-            cells = [claim["id"], claim["status"], *evidence_columns(claim["evidence"])]
-            lines.append(markdown_row([*cells, claim["reason"]]))
+            cells = [claim["id"], claim["status"], *evidence_columns(claim.get("evidence"))]
+            lines.append(markdown_row([*cells, why_markdown(claim)]))
     return "\n".join(lines)
 
 

@@ -14,17 +14,17 @@ LEVELS = dict.fromkeys(GRID, 2.0)
 def test_faster_and_saturating_convergence_passes_and_the_reversed_trend_fails():
     saturating = contractions({1: 30, 2: 18, 5: 11, 10: 9.5, 20: 9.3})
     verdict = improvement_check(curve_results(LEVELS, saturating))
-    assert verdict.status == "PASS" and "faster as N grows" in verdict.reason
-    assert "and saturates" in verdict.reason and verdict.evidence.seeds == 5
+    assert verdict.status == "PASS" and "faster as N grows" in verdict.explanation
+    assert "and saturates" in verdict.explanation and verdict.evidence.seeds == 5
     reversed_trend = contractions({1: 9.3, 2: 9.5, 5: 11, 10: 18, 20: 30})
     verdict = improvement_check(curve_results(LEVELS, reversed_trend))
-    assert verdict.status == "FAIL" and "slower as N grows" in verdict.reason
+    assert verdict.status == "FAIL" and "slower as N grows" in verdict.explanation
 
 
 def test_steady_gains_in_n_do_not_saturate_and_noise_is_inconclusive():
     steady = contractions({n: 30 * n**-0.4 for n in GRID})
     verdict = improvement_check(curve_results(LEVELS, steady))
-    assert verdict.status == "FAIL" and "does not saturate" in verdict.reason
+    assert verdict.status == "FAIL" and "does not saturate" in verdict.explanation
     flat = contractions(dict.fromkeys(GRID, 15))
     assert improvement_check(curve_results(LEVELS, flat, noise=0.3)).status == "INCONCLUSIVE"
     one_seed = curve_results(LEVELS, contractions({1: 30, 2: 18, 5: 11, 10: 9.5, 20: 9.3}), 1)
@@ -44,7 +44,7 @@ def test_a_level_that_falls_with_n_is_not_faster_convergence():
 
 def test_a1_on_real_runs_reports_every_n_with_its_evidence(trained):
     verdict = improvement_check(trained["convex"])
-    assert all(f"N={n}:" in verdict.reason for n in (1, 4, 16))
+    assert all(f"N={n}:" in verdict.explanation for n in (1, 4, 16))
     assert verdict.evidence.seeds == 3 and "log r̄_N on log N" in verdict.evidence.statistic
 
 

@@ -12,11 +12,11 @@ LEVELS = dict.fromkeys(GRID, 2.0)
 def test_slower_convergence_with_n_passes_and_the_reversed_trend_fails():
     slower = contractions({1: 8, 2: 10, 5: 14, 10: 20, 20: 30})
     verdict = degradation_check(curve_results(LEVELS, slower))
-    assert verdict.status == "PASS" and "slower as N grows" in verdict.reason
+    assert verdict.status == "PASS" and "slower as N grows" in verdict.explanation
     faster = contractions({1: 30, 2: 20, 5: 14, 10: 10, 20: 8})
     verdict = degradation_check(curve_results(LEVELS, faster))
-    assert verdict.status == "FAIL" and "convergence is faster as N grows" in verdict.reason
-    assert "α·L ≈ 1" in verdict.reason and verdict.evidence.seeds == 5
+    assert verdict.status == "FAIL" and "convergence is faster as N grows" in verdict.explanation
+    assert "α·L ≈ 1" in verdict.explanation and verdict.evidence.seeds == 5
 
 
 def test_a2_judges_the_whole_grid_not_its_ends():
@@ -27,8 +27,8 @@ def test_a2_judges_the_whole_grid_not_its_ends():
 
 def test_a2_on_real_runs_reports_every_n_with_its_evidence(trained):
     verdict = degradation_check(trained["nonconvex"])
-    assert all(f"N={n}:" in verdict.reason for n in (1, 4, 16))
-    assert "mean ‖∇F̂_N‖²" in verdict.reason and verdict.evidence.seeds == 3
+    assert all(f"N={n}:" in verdict.explanation for n in (1, 4, 16))
+    assert "mean ‖∇F̂_N‖²" in verdict.explanation and verdict.evidence.seeds == 3
 
 
 def test_a2_runs_the_whole_grid_at_the_stable_step_with_five_seeds_or_more():

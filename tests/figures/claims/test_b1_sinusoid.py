@@ -36,11 +36,11 @@ def short() -> list[dict]:
 
 def test_short_training_passes_and_swapped_roles_fail(short):
     verdict = sinusoid_check(short)
-    assert verdict.status == "PASS", verdict.reason
+    assert verdict.status == "PASS", verdict.explanation
     assert verdict.evidence.seeds == 3
-    assert "published" in verdict.reason
+    assert "published" in verdict.explanation
     swapped = sinusoid_check(run(replace(SHORT, roles=SWAPPED)))
-    assert swapped.status == "FAIL", swapped.reason
+    assert swapped.status == "FAIL", swapped.explanation
 
 
 def test_each_step_size_is_the_validation_minimiser(short):

@@ -1,5 +1,6 @@
 """Figures people share: no repeated legend entries, no offset axis, integer ticks for integer
-axes, mathtext instead of raw TeX-like text, no band below zero for a non-negative loss."""
+axes, mathtext instead of raw TeX-like text, no band below zero for a non-negative loss, every
+plotted series named, no point clipped and no legend over the data."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from figures.engine.runner import results_of, run_claims
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
-    claims = select(["L2", "L5", "A4"])
+    claims = select(["L1", "L2", "L3", "L5", "L6", "A4"])
     outcomes = run_claims(claims, "smoke", tmp_path_factory.mktemp("cache"), progress=False)
     made = {claim.id: claim.figure(results_of(outcomes[claim.id])) for claim in claims}
     for figure in made.values():
@@ -55,3 +56,26 @@ def test_a_non_negative_band_stays_above_zero_and_roles_are_not_named_twice():
     assert low.min() >= 0
     plt.close(figure)
     assert _named("maml", "maml") == "maml" and _named("nal", "fo-maml") == "nal (fo-maml)"
+
+
+def test_every_series_is_named_in_its_axes_legend(figures):
+    for claim in ("L3", "L6"):
+        for axis in figures[claim].axes:
+            if axis.get_legend() is None:
+                continue
+            in_containers = {id(part) for c in axis.containers for part in c.get_children()}
+            scatters = [c for c in axis.collections if id(c) not in in_containers]
+            series = [*scatters, *axis.containers]
+            unnamed = [type(s).__name__ for s in series if s.get_label().startswith("_")]
+            assert not unnamed, (claim, axis.get_title(), unnamed)
+
+
+def test_l1_keeps_every_point_inside_and_its_legend_off_the_data(figures):
+    (axis,) = figures["L1"].axes
+    (low_x, high_x), (low_y, high_y) = axis.get_xlim(), axis.get_ylim()
+    for collection in axis.collections:
+        for x, y in collection.get_offsets():
+            assert low_x < x < high_x and low_y < y < high_y, (x, y)
+    renderer = figures["L1"].canvas.get_renderer()
+    legend_box = axis.get_legend().get_window_extent(renderer)
+    assert not legend_box.overlaps(axis.get_window_extent(renderer))

@@ -88,9 +88,9 @@ def claim_results(cost: dict, accuracy: list[dict]) -> Results:
 
 def test_right_methods_pass_both_parts_and_carry_evidence(tiny_cost):
     verdict = sign_maml_check(claim_results(tiny_cost, accuracy_results(0.05)))
-    assert verdict.status == "PASS", verdict.reason
+    assert verdict.status == "PASS", verdict.explanation
     assert verdict.evidence.seeds == 5 and "exact" in verdict.evidence.resolvable
-    assert "published" in verdict.reason and "measured" in verdict.reason
+    assert "published" in verdict.explanation and "measured" in verdict.explanation
     sign_maml_figure(claim_results(tiny_cost, accuracy_results(0.05)))
 
 
@@ -106,7 +106,7 @@ def test_a_wrong_algorithm_in_a_role_flips_the_cost_part(tiny_cost, role, algori
     (wrong,) = reported(CostConfig(TINY, played_by(RIGHT, role, algorithm), timing_rounds=1))
     verdict = sign_maml_check(claim_results(wrong, accuracy_results(0.05)))
     assert verdict.status == "FAIL"
-    assert f"{broken}: " in verdict.reason and "BROKEN" in verdict.reason
+    assert f"{broken}: " in verdict.explanation and "BROKEN" in verdict.explanation
     assert cost_verdict(tiny_cost).status == "PASS"
 
 
@@ -120,8 +120,8 @@ def test_timing_never_decides(tiny_cost):
 def test_sign_maml_below_or_level_with_fo_maml_is_fail_or_inconclusive(tiny_cost):
     below = sign_maml_check(claim_results(tiny_cost, accuracy_results(-0.05)))
     level = sign_maml_check(claim_results(tiny_cost, accuracy_results(0.0)))
-    assert below.status == "FAIL" and "(below)" in below.reason
-    assert level.status == "INCONCLUSIVE" and "(unresolved)" in level.reason
+    assert below.status == "FAIL" and "(below)" in below.explanation
+    assert level.status == "INCONCLUSIVE" and "(unresolved)" in level.explanation
 
 
 def test_a_degraded_sign_maml_flips_the_accuracy_part(tiny_cost):
@@ -135,9 +135,9 @@ def test_a_degraded_sign_maml_flips_the_accuracy_part(tiny_cost):
         name: sign_maml_check(claim_results(tiny_cost, reported(config, SEEDS)))
         for name, config in (("control", control), ("degraded", degraded))
     }
-    assert verdicts["control"].status == "INCONCLUSIVE", verdicts["control"].reason
-    assert verdicts["degraded"].status == "FAIL", verdicts["degraded"].reason
-    assert "(below)" in verdicts["degraded"].reason
+    assert verdicts["control"].status == "INCONCLUSIVE", verdicts["control"].explanation
+    assert verdicts["degraded"].status == "FAIL", verdicts["degraded"].explanation
+    assert "(below)" in verdicts["degraded"].explanation
 
 
 @pytest.mark.parametrize("scale", list(RUNS))
