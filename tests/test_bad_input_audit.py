@@ -238,6 +238,13 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
         ),
         r"background.zip is not a readable zip .* Replace the file with a fresh copy",
     ),
+    "corrupt data file given to reproduce": (
+        lambda tmp, capsys: cli_error(
+            tmp, capsys, "--claims", "S2", "--omniglot", str(corrupt_file(tmp / "b.zip", b"PK?"))
+        ),
+        r"^mamlscape: error: .*b.zip is not a readable zip .* Replace the file with a fresh "
+        r"copy or pass the unpacked folder.\n$",
+    ),
     "paper protocol without its dataset": (
         lambda tmp, capsys: cli_error(tmp, capsys, "--scale", "paper", "--claims", "H2"),
         r"H2/G2's accuracy cells at this scale runs its paper's protocol on mini-imagenet, not "

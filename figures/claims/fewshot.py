@@ -195,7 +195,8 @@ class FewShotSetup:
     def check_fits(self, claim: str, modes: tuple[str, ...] = ("any",)) -> None:
         """Refuse data too small for ``claim``'s tasks, before any training: every split it
         samples (meta-train and meta-test) must hold ``ways``-way tasks of each of ``modes``;
-        a protocol that names its ``dataset`` must be given that dataset."""
+        a protocol that names its ``dataset`` must be given that dataset. Data that cannot be
+        read is reported as such, not as too small."""
         if self.dataset is not None and self.source != self.dataset:
             raise ValueError(
                 f"{claim} at this scale runs its paper's protocol on {self.dataset}, not on "
@@ -204,13 +205,15 @@ class FewShotSetup:
         by_alphabet = self.source != "mini-imagenet"
         needed = self._alphabets_needed(modes) if by_alphabet else ""
         hint = MORE_ALPHABETS if by_alphabet else FULL_MINI_IMAGENET
+        if self.omniglot is not None:
+            _cached_sources(self.omniglot, self.image_size, self.rotations)
         try:
             splits = self.splits()
         except ValueError as error:
             if not by_alphabet:
                 raise
             raise ValueError(
-                f"{claim} needs {needed}and splits classes by alphabet in the fractions "
+                f"{claim} needs {needed}a split of the classes by alphabet in the fractions "
                 f"{self.split_fractions}: {error}. {hint}"
             ) from error
         for name, split in (("meta-train", splits.train), ("meta-test", splits.test)):
