@@ -10,8 +10,12 @@ seconds spent, and the meta-gradient chunk plans chosen so far
 (``probed_meta_gradient``). Called again with the same key it loads that state
 and goes on; as θ, Adam's moments, the task stream and the execution plan all
 continue exactly, the final θ and losses are bit for bit an uninterrupted
-run's. A finished run's state stays (a rerun returns it at once) until the
-caller removes it; a state of another run is refused.
+run's. A caller that keeps something of its own at each save (``mamlscape train
+--keep-checkpoints`` keeps a checkpoint) passes ``on_save``: it is called with
+the state just before that state is written, so a kill between the two makes
+the resumed run redo, not skip, the call. A finished run's state stays (a
+rerun returns it at once) until the caller removes it; a state of another run
+is refused.
 
 Example:
     >>> import tempfile, pathlib, torch
@@ -36,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,12 +117,14 @@ def train_resumably(
     save_every: int | None = None,
     save_seconds: float | None = None,
     progress: Any = None,
+    on_save: Callable[[Progress], None] | None = None,
 ) -> TrainResult:
     """``algorithms.train`` for ``iterations`` outer steps, saving and resuming as the module
     says; ``state_path=None`` saves nothing. ``params``, ``optimizer`` and ``generator`` are
     set to the saved state before training goes on. ``progress``, if given, is a tqdm bar
     advanced by the iterations done (resumed ones included), showing the latest chunk's mean
-    meta-loss. A NaN/Inf meta-loss raises
+    meta-loss. ``on_save``, if given, is called with each state before it is saved (also
+    with ``state_path=None``, at the same iterations). A NaN/Inf meta-loss raises
     ``DivergenceError`` counted from the run's start; the last saved state stays."""
     require_count("iterations", iterations)
     if save_every is not None:
@@ -163,8 +170,11 @@ def train_resumably(
         due = (save_every is not None and state.done - last_save[0] >= save_every) or (
             save_seconds is not None and time.monotonic() - last_save[1] >= save_seconds
         )
-        if state_path is not None and (due or state.done == iterations):
-            save_progress(Path(state_path), run_key, state)
+        if due or state.done == iterations:
+            if on_save is not None:
+                on_save(state)
+            if state_path is not None:
+                save_progress(Path(state_path), run_key, state)
             last_save = (state.done, time.monotonic())
     return TrainResult(params, state.losses, state.seconds)
 

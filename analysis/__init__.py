@@ -1,7 +1,22 @@
 """Measurements of an objective: curvature, sharpness, slices, rates, closed forms, statistics."""
 
+from analysis.blocks import (
+    BlockCurvature,
+    BlockOperator,
+    BlockSpectra,
+    block_spectra,
+    layer_blocks,
+    plot_block_spectra,
+)
 from analysis.density import SpectralDensity, plot_density, spectral_density
 from analysis.flat import Objective, ParamLayout
+from analysis.ggn import (
+    FisherOperator,
+    GGNOperator,
+    OutputObjective,
+    hessian_ggn_gap,
+    model_outputs,
+)
 from analysis.hvp import CurvatureOperator, HessianOperator, MatrixOperator
 from analysis.pyhessian_adapter import (
     CrossCheck,
@@ -34,15 +49,21 @@ from analysis.trace import TraceEstimate, hutch_plus_plus, hutchinson
 
 __all__ = [
     "AverageSharpness",
+    "BlockCurvature",
+    "BlockOperator",
+    "BlockSpectra",
     "CrossCheck",
     "CurvatureOperator",
     "ExtremeEigenvalues",
+    "FisherOperator",
+    "GGNOperator",
     "HessianOperator",
     "LossLine",
     "LossPlane",
     "MatrixOperator",
     "MeanInterval",
     "Objective",
+    "OutputObjective",
     "ParamLayout",
     "PyHessianRun",
     "SpectralDensity",
@@ -50,15 +71,20 @@ __all__ = [
     "WorstCaseSharpness",
     "adaptive_sharpness",
     "average_sharpness",
+    "block_spectra",
     "cross_check",
     "extreme_eigenvalues",
     "filter_normalized_direction",
+    "hessian_ggn_gap",
     "hutch_plus_plus",
     "hutchinson",
     "interpolation",
+    "layer_blocks",
     "loss_line",
     "loss_plane",
     "mean_interval",
+    "model_outputs",
+    "plot_block_spectra",
     "plot_density",
     "plot_line",
     "plot_plane",

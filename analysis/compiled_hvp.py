@@ -118,7 +118,7 @@ class CompiledHessianOperator(HessianOperator):
         super().__init__(objective, params, keep_graph=False)
         product = hessian_vector_product(objective, self.layout, mode)
         self.mode = mode
-        graph = self._gradient_graph()
+        graph = self._build_graph()
         started = time.perf_counter()
         try:
             self._program: Product | None = torch.compile(product, fullgraph=True, dynamic=False)

@@ -70,6 +70,9 @@ class CurvatureOperator(LinearOperator):
     def _apply(self, vector: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Free what the operator holds between products (here: nothing)."""
+
     def hvp(self, vector: torch.Tensor) -> torch.Tensor:
         """H v for a flat vector of length n, returned with ``vector``'s dtype and device."""
         if not isinstance(vector, torch.Tensor) or tuple(vector.shape) != (self.size,):
@@ -90,7 +93,49 @@ class CurvatureOperator(LinearOperator):
         return self
 
 
-class HessianOperator(CurvatureOperator):
+class PointOperator(CurvatureOperator):
+    """A curvature operator at a point θ whose products run through a graph built at θ.
+
+    Subclasses implement ``_build_graph() -> graph`` (from a fresh leaf at
+    ``self.point``) and ``_product(graph, vector, retain) -> product``. With
+    ``keep_graph=True`` the graph is built once and kept until :meth:`release`;
+    otherwise every product builds its own and frees it before it returns.
+    Call ``_keep_or_build()`` at the end of the subclass's ``__init__``.
+    """
+
+    def __init__(self, params: Params, keep_graph: bool) -> None:
+        layout = ParamLayout.of(params)
+        super().__init__(layout.size, layout.dtype, layout.device)
+        self.layout = layout
+        self.point = layout.flatten(params).detach().clone()
+        self.keep_graph = keep_graph
+        self._graph: object | None = None
+
+    def _keep_or_build(self) -> None:
+        if self.keep_graph:
+            self._graph = self._build_graph()
+
+    def _build_graph(self) -> object:
+        raise NotImplementedError
+
+    def _product(self, graph: object, vector: torch.Tensor, retain: bool) -> torch.Tensor:
+        raise NotImplementedError
+
+    def hvp_params(self, direction: Params) -> Params:
+        """The product with a direction given as a dict in the layout of ``params``."""
+        return self.layout.unflatten(self.hvp(self.layout.flatten(direction)))
+
+    def release(self) -> None:
+        """Free the kept graph; later products rebuild it each time (as ``keep_graph=False``)."""
+        self._graph = None
+        self.keep_graph = False
+
+    def _apply(self, vector: torch.Tensor) -> torch.Tensor:
+        graph = self._graph if self._graph is not None else self._build_graph()
+        return self._product(graph, vector, retain=self.keep_graph)
+
+
+class HessianOperator(PointOperator):
     """The Hessian ∇²L(θ) of ``objective`` at ``params``, by double-backward autograd.
 
     Args:
@@ -105,38 +150,25 @@ class HessianOperator(CurvatureOperator):
     def __init__(self, objective: Objective, params: Params, keep_graph: bool = True) -> None:
         if not callable(objective):
             raise ValueError(f"objective must be callable params -> scalar, got {objective!r}")
-        layout = ParamLayout.of(params)
-        super().__init__(layout.size, layout.dtype, layout.device)
+        super().__init__(params, keep_graph)
         self.objective = objective
-        self.layout = layout
-        self.point = layout.flatten(params).detach().clone()
-        self.keep_graph = keep_graph
-        self._graph = self._gradient_graph() if keep_graph else None
+        self._keep_or_build()
 
-    def hvp_params(self, direction: Params) -> Params:
-        """H v for a direction v given as a dict in the layout of ``params``."""
-        return self.layout.unflatten(self.hvp(self.layout.flatten(direction)))
-
-    def release(self) -> None:
-        """Free the kept graph; later products rebuild it each time (as ``keep_graph=False``)."""
-        self._graph = None
-        self.keep_graph = False
-
-    def _apply(self, vector: torch.Tensor) -> torch.Tensor:
-        leaf, gradient = self._graph if self._graph is not None else self._gradient_graph()
+    def _product(self, graph: object, vector: torch.Tensor, retain: bool) -> torch.Tensor:
+        leaf, gradient = graph
         if not gradient.requires_grad:
             return torch.zeros_like(vector)
         (product,) = torch.autograd.grad(
             gradient,
             leaf,
             grad_outputs=vector,
-            retain_graph=self.keep_graph,
+            retain_graph=retain,
             allow_unused=True,
             materialize_grads=True,
         )
         return product
 
-    def _gradient_graph(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _build_graph(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A fresh leaf at θ and ∇L(θ) with its graph."""
         leaf = self.point.clone().requires_grad_(True)
         with torch.enable_grad():

@@ -91,6 +91,7 @@ def extreme_eigenvalues(
     max_steps: int | None = None,
     eigenvectors: bool = False,
     generator: torch.Generator | None = None,
+    start: torch.Tensor | None = None,
 ) -> ExtremeEigenvalues:
     """The ``k`` largest and/or smallest algebraic eigenvalues of ``operator``.
 
@@ -103,6 +104,9 @@ def extreme_eigenvalues(
         eigenvectors: also return the Ritz vectors of the returned values.
         generator: draws the start vector (and restarts); ``None`` means a
             fresh CPU generator seeded with 0, so results are reproducible.
+        start: the Lanczos start vector (any non-zero length-n tensor) instead of a Gaussian
+            one, e.g. a guess from a nearby operator (``analysis.warm_start``); the stopping
+            rule is the same, so it changes the cost, not the answer.
     """
     check_operator(operator)
     size = operator.size
@@ -118,7 +122,9 @@ def extreme_eigenvalues(
     generator = default_generator(generator)
 
     start_time, start_count = time.perf_counter(), operator.hvp_count
-    process = Lanczos(operator, gaussian(size, generator, operator.device), generator, max_steps)
+    if start is None:
+        start = gaussian(size, generator, operator.device)
+    process = Lanczos(operator, start, generator, max_steps)
     minimal_steps = k * len(wanted_ends)
     process.run(min(minimal_steps, process.capacity))
     while True:

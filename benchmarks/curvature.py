@@ -21,6 +21,21 @@
    Hessian of the sinusoid MAML meta-loss (MLP 1-40-40-1, 25 tasks, float64,
    random initialisation) for comparison.
 
+3. Per-layer curvature of the same CNN: for each layer block B, λ_max(H_BB)
+   and tr(H_BB) by ``block_spectra`` (Lanczos and Hutch++ at ``--budget``),
+   against PyHessian 0.1 run on the objective as a function of that layer's
+   parameters alone (the others fixed, so its Hessian is H_BB; PyHessian has
+   no per-layer API); references: λ_max by scipy ``eigsh`` on the block (as
+   embedded full products) and, for blocks of at most 500 parameters, the exact
+   trace from |B| products.
+
+4. Gauss–Newton: top-5 eigenvalues of the CNN's GGN (``GGNOperator``, via
+   ``model_outputs``) against scipy ``eigsh`` on it, seconds per product for
+   the GGN and the Hessian, and the Hessian–GGN gap. PyHessian has no
+   Gauss–Newton; where the answers must agree, they are compared: the logits
+   are affine in the last layer, so that layer's GGN block equals its Hessian
+   block, whose top eigenvalue PyHessian computes on the last layer alone.
+
     python -m benchmarks.curvature --out results/bench_curvature.json
 """
 
@@ -41,15 +56,18 @@ from torch import nn
 
 from algorithms import MLP, make, mse
 from algorithms.params import Params
-from analysis.flat import Objective
-from analysis.hvp import HessianOperator, MatrixOperator
-from analysis.pyhessian_adapter import pyhessian_eigenvalues
+from analysis.blocks import BlockOperator, block_indices, block_spectra, layer_blocks
+from analysis.flat import Objective, ParamLayout
+from analysis.ggn import OutputObjective, hessian_ggn_gap, model_outputs
+from analysis.hvp import CurvatureOperator, HessianOperator, MatrixOperator
+from analysis.pyhessian_adapter import pyhessian_eigenvalues, pyhessian_trace
 from analysis.spectrum import extreme_eigenvalues
 from analysis.trace import hutch_plus_plus, hutchinson
 from figures.engine.files import write_json
 from synthetic import SinusoidTasks
 
 TOP = 5
+EXACT_TRACE_MAX_SIZE = 500
 
 
 def small_cnn(generator: torch.Generator) -> nn.Sequential:
@@ -73,8 +91,11 @@ def small_cnn(generator: torch.Generator) -> nn.Sequential:
     return model
 
 
-def cnn_objective(train_steps: int, seed: int = 0) -> tuple[Objective, Params]:
-    """The CNN's cross-entropy on 128 random images and labels after ``train_steps`` Adam steps."""
+def trained_cnn(
+    train_steps: int, seed: int = 0
+) -> tuple[nn.Module, torch.Tensor, torch.Tensor, Params]:
+    """The CNN, 128 random images and labels, and its parameters after ``train_steps`` Adam
+    steps on their cross-entropy."""
     generator = torch.Generator().manual_seed(seed)
     model = small_cnn(generator)
     images = torch.randn(128, 1, 28, 28, generator=generator, dtype=torch.float64)
@@ -85,11 +106,23 @@ def cnn_objective(train_steps: int, seed: int = 0) -> tuple[Objective, Params]:
         nn.functional.cross_entropy(model(images), labels).backward()
         optimizer.step()
     params = {name: tensor.detach().clone() for name, tensor in model.named_parameters()}
+    return model, images, labels, params
+
+
+def cnn_objective(train_steps: int, seed: int = 0) -> tuple[Objective, Params]:
+    """The CNN's cross-entropy on 128 random images and labels after ``train_steps`` Adam steps."""
+    model, images, labels, params = trained_cnn(train_steps, seed)
 
     def objective(p: Params) -> torch.Tensor:
         return nn.functional.cross_entropy(torch.func.functional_call(model, p, (images,)), labels)
 
     return objective, params
+
+
+def cnn_outputs(train_steps: int, seed: int = 0) -> tuple[OutputObjective, Params]:
+    """That cross-entropy as logits and a loss of them (``model_outputs``, one task)."""
+    model, images, labels, params = trained_cnn(train_steps, seed)
+    return model_outputs(model, images.unsqueeze(0), labels.unsqueeze(0), "cross_entropy"), params
 
 
 def median_run(run: Callable[[], dict], repeats: int) -> dict:
@@ -131,6 +164,158 @@ def top_eigenvalues_case(train_steps: int, tol: float, repeats: int) -> dict:
         **measured,
         "hvp_ratio_ours_over_pyhessian": ours_record["hvp_count"] / their_record["hvp_count"],
         "seconds_ratio_ours_over_pyhessian": ours_record["seconds"] / their_record["seconds"],
+    }
+
+
+def reference_top(operator: CurvatureOperator, count: int) -> np.ndarray:
+    """The ``count`` largest eigenvalues, descending, by scipy ``eigsh(which="LA", tol=0)``."""
+    start = np.ones(operator.size)
+    values = eigsh(operator, k=min(count + 2, operator.size - 1), which="LA", tol=0, v0=start)[0]
+    return np.sort(values)[::-1][:count]
+
+
+def per_layer_case(train_steps: int, tol: float, budget: int, repeats: int) -> dict:
+    objective, params = cnn_objective(train_steps)
+    blocks = layer_blocks(params)
+    layout = ParamLayout.of(params)
+    reference_operator = HessianOperator(objective, params)
+    reference = {
+        name: reference_top(BlockOperator(reference_operator, block_indices(layout, members)), 1)[0]
+        for name, members in blocks.items()
+    }
+    small = {
+        name: members
+        for name, members in blocks.items()
+        if block_indices(layout, members).numel() <= EXACT_TRACE_MAX_SIZE
+    }
+    exact = block_spectra(reference_operator, small, dense_max_size=EXACT_TRACE_MAX_SIZE)
+    exact_traces = {block.name: block.trace.trace for block in exact.blocks}
+
+    def ours() -> dict:
+        started = time.perf_counter()
+        spectra = block_spectra(
+            HessianOperator(objective, params), trace_budget=budget, dense_max_size=0, tol=tol
+        )
+        return {
+            "blocks": {
+                block.name: {
+                    "largest": block.largest[0],
+                    "trace": block.trace.trace,
+                    "trace_half_width": block.trace.half_width,
+                    "hvp_count": block.hvp_count,
+                }
+                for block in spectra.blocks
+            },
+            "hvp_count": spectra.hvp_count,
+            "seconds": time.perf_counter() - started,
+        }
+
+    def theirs() -> dict:
+        started, records = time.perf_counter(), {}
+        for name, members in blocks.items():
+            fixed = {key: value for key, value in params.items() if key not in members}
+            sub_params = {key: params[key] for key in members}
+
+            def sub_objective(p: Params, fixed: Params = fixed) -> torch.Tensor:
+                return objective({**fixed, **p})
+
+            top = pyhessian_eigenvalues(sub_objective, sub_params, top_n=1)
+            trace = pyhessian_trace(sub_objective, sub_params)
+            records[name] = {
+                "largest": top.values[0],
+                "trace": trace.mean,
+                "hvp_count": top.hvp_count + trace.hvp_count,
+            }
+        return {
+            "blocks": records,
+            "hvp_count": sum(r["hvp_count"] for r in records.values()),
+            "seconds": time.perf_counter() - started,
+        }
+
+    measured = {"mamlscape_blocks": median_run(ours, repeats)}
+    measured["pyhessian_per_layer"] = median_run(theirs, repeats)
+    for record in measured.values():
+        for name, block in record["blocks"].items():
+            block["largest_relative_error"] = abs(block["largest"] - reference[name]) / abs(
+                reference[name]
+            )
+    ours_record, their_record = measured["mamlscape_blocks"], measured["pyhessian_per_layer"]
+    for name, block in their_record["blocks"].items():
+        mine = ours_record["blocks"][name]
+        block["trace_in_our_interval"] = (
+            abs(block["trace"] - mine["trace"]) <= mine["trace_half_width"]
+        )
+        if name in exact_traces:
+            for record in (mine, block):
+                record["trace_relative_error"] = abs(record["trace"] - exact_traces[name]) / abs(
+                    exact_traces[name]
+                )
+    return {
+        "train_steps": train_steps,
+        "block_sizes": {name: block_indices(layout, m).numel() for name, m in blocks.items()},
+        "reference_largest": {name: float(value) for name, value in reference.items()},
+        "reference_exact_trace": exact_traces,
+        "trace_budget": budget,
+        "lanczos_tol": tol,
+        **measured,
+        "hvp_ratio_ours_over_pyhessian": ours_record["hvp_count"] / their_record["hvp_count"],
+        "seconds_ratio_ours_over_pyhessian": ours_record["seconds"] / their_record["seconds"],
+    }
+
+
+def seconds_per_product(operator: CurvatureOperator, products: int = 10) -> float:
+    """The median wall time of ``products`` products with one random vector."""
+    vector = torch.randn(operator.size, generator=torch.Generator().manual_seed(0))
+    vector = vector.to(operator.torch_dtype)
+    times = []
+    for _ in range(products):
+        started = time.perf_counter()
+        operator.hvp(vector)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def ggn_case(train_steps: int, tol: float, repeats: int) -> dict:
+    parts, params = cnn_outputs(train_steps)
+    reference = reference_top(parts.ggn(params), TOP)
+
+    def ours() -> dict:
+        started = time.perf_counter()
+        result = extreme_eigenvalues(parts.ggn(params), TOP, "largest", tol)
+        seconds = time.perf_counter() - started
+        return {"values": list(result.largest), "hvp_count": result.hvp_count, "seconds": seconds}
+
+    record = median_run(ours, repeats)
+    errors = np.abs(np.array(record["values"]) - reference) / np.abs(reference)
+    record["max_relative_error"] = float(errors.max())
+    head = layer_blocks(params)["9"]
+    fixed = {key: value for key, value in params.items() if key not in head}
+    head_indices = block_indices(ParamLayout.of(params), head)
+    ggn_head = extreme_eigenvalues(
+        BlockOperator(parts.ggn(params), head_indices), 1, "largest", tol
+    ).largest[0]
+    hessian_head = reference_top(BlockOperator(HessianOperator(parts, params), head_indices), 1)[0]
+    pyhessian_head = pyhessian_eigenvalues(
+        lambda p: parts({**fixed, **p}), {key: params[key] for key in head}, top_n=1
+    ).values[0]
+    gap = hessian_ggn_gap(HessianOperator(parts, params), parts.ggn(params), probes=4)
+    return {
+        "train_steps": train_steps,
+        "reference_top5": reference.tolist(),
+        "mamlscape_ggn_lanczos": record,
+        "seconds_per_product": {
+            "ggn": seconds_per_product(parts.ggn(params)),
+            "hessian": seconds_per_product(HessianOperator(parts, params)),
+        },
+        "last_layer_largest": {
+            "ggn_block": ggn_head,
+            "hessian_block_reference": float(hessian_head),
+            "pyhessian_hessian_block": pyhessian_head,
+            "relative_difference_ggn_vs_reference": abs(ggn_head - hessian_head) / hessian_head,
+            "relative_difference_pyhessian_vs_reference": abs(pyhessian_head - hessian_head)
+            / hessian_head,
+        },
+        "hessian_ggn_gap": gap,
     }
 
 
@@ -196,6 +381,8 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "top_eigenvalues": [],
         "trace": [],
+        "per_layer": [],
+        "ggn": [],
     }
     for train_steps in (0, 100):
         case = top_eigenvalues_case(train_steps, args.tol, args.repeats)
@@ -219,6 +406,32 @@ def main() -> None:
             f"trace, {name}: RMS rel err Hutchinson {case['hutchinson']['rms_relative_error']:.2e}"
             f", Hutch++ {case['hutch++']['rms_relative_error']:.2e}, ratio "
             f"{case['error_ratio_hutchinson_over_hutchplusplus']:.1f}"
+        )
+    for train_steps in (0, 100):
+        case = per_layer_case(train_steps, args.tol, args.budget, args.repeats)
+        results["per_layer"].append(case)
+        ours, theirs = case["mamlscape_blocks"], case["pyhessian_per_layer"]
+        errors = [
+            max(b["largest_relative_error"] for b in record["blocks"].values())
+            for record in (ours, theirs)
+        ]
+        print(
+            f"per layer, CNN after {train_steps} steps: blocks {ours['hvp_count']} HVPs "
+            f"{ours['seconds']:.2f} s max rel err {errors[0]:.1e}; PyHessian per layer "
+            f"{theirs['hvp_count']} HVPs {theirs['seconds']:.2f} s max rel err {errors[1]:.1e}"
+        )
+        case = ggn_case(train_steps, args.tol, args.repeats)
+        results["ggn"].append(case)
+        ours, per_product = case["mamlscape_ggn_lanczos"], case["seconds_per_product"]
+        head = case["last_layer_largest"]
+        print(
+            f"GGN, CNN after {train_steps} steps: Lanczos {ours['hvp_count']} products "
+            f"{ours['seconds']:.2f} s max rel err {ours['max_relative_error']:.1e}; "
+            f"per product GGN {per_product['ggn'] * 1e3:.1f} ms, Hessian "
+            f"{per_product['hessian'] * 1e3:.1f} ms; last layer λ_max rel diff to Hessian "
+            f"block: GGN {head['relative_difference_ggn_vs_reference']:.1e}, PyHessian "
+            f"{head['relative_difference_pyhessian_vs_reference']:.1e}; ‖H−G‖_F/‖H‖_F ≈ "
+            f"{case['hessian_ggn_gap']['relative_frobenius_gap']:.2f}"
         )
     write_json(args.out, results)
     print(f"wrote {args.out}")

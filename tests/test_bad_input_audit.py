@@ -340,7 +340,7 @@ KINDS: dict[str, tuple[Callable[[Path, pytest.CaptureFixture], str], str]] = {
         r"dim must be an integer >= 1, got 0",
     ),
     "cell config that is not a dataclass": (
-        from_api(ValueError, lambda _: CacheEntry.for_cell("X", "f", {"alpha": 1.0}, 0, code="")),
+        from_api(ValueError, lambda _: CacheEntry.for_cell("f", {"alpha": 1.0}, 0, code="")),
         r"a cell config must be a dataclass instance, got dict",
     ),
     "truncated cache file": (

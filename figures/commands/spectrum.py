@@ -1,8 +1,9 @@
 """``mamlscape spectrum``: the curvature report of one meta-learning objective.
 
     mamlscape spectrum --algo maml --tasks sinusoid|linear|glyphs|omniglot|mini-imagenet
-                       [--checkpoint PATH] [--objective meta|task|nal] [--k 5] [--seed 0]
-                       [--meta-batch 25] [--device cpu] [--omniglot PATH | --mini-imagenet DIR]
+                       [--checkpoint PATH | --checkpoints DIR] [--objective meta|task|nal]
+                       [--k 5] [--seed 0] [--meta-batch 25] [--device cpu]
+                       [--omniglot PATH | --mini-imagenet DIR] [--no-progress]
                        --out DIR
 
 The model, loss and tasks are those of the task family ``--tasks``
@@ -24,7 +25,13 @@ budget with 95% intervals, the SLQ spectral density, SAM, adaptive and
 average sharpness, 1-D and 2-D slices along filter-normalised directions and,
 with a checkpoint, the straight line from the initialisation (a = 0) to it
 (a = 1). ``--out`` gets ``spectrum.json`` (every number), ``report.html`` and
-the PNG figures.
+the figures (PNG, PDF, SVG).
+
+With ``--checkpoints DIR`` (the ``--out`` of ``mamlscape train --save-every N
+--keep-checkpoints``, or its ``checkpoints/``) it measures instead, at every
+kept checkpoint in iteration order and on the same batch, λ_max and λ_min of
+the Hessian, λ_max(P⁻¹H) with Adam's preconditioner P against Adam's stability
+threshold, and the trace: ``figures.commands.spectrum_training``.
 
 Example:
     >>> import argparse, tempfile, pathlib
@@ -44,18 +51,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from algorithms import available, checkpoint_metadata, load_checkpoint, make
 from algorithms.convnet import exact_higher_derivatives
-from algorithms.params import Params
 from analysis.density import plot_density, spectral_density
-from analysis.flat import Objective
 from analysis.hvp import HessianOperator
 from analysis.sharpness import adaptive_sharpness, average_sharpness, sam_sharpness
 from analysis.slices import (
@@ -70,67 +74,17 @@ from analysis.spectrum import extreme_eigenvalues
 from analysis.trace import hutch_plus_plus, hutchinson
 from figures.commands.arguments import DefaultsHelpFormatter, checked_device, checked_output_folder
 from figures.commands.spectrum_page import plot_eigenvalues, plot_traces, render_html
-from figures.commands.task_families import add_family_arguments, check_task_family, task_family
+from figures.commands.spectrum_setup import (
+    OBJECTIVES,
+    Setup,
+    SpectrumConfig,
+    build_setup,
+    check_checkpoint,
+)
+from figures.commands.spectrum_training import along_training_command
+from figures.commands.task_families import add_family_arguments
 from figures.engine.files import optional_path, save_figure, write_json
 from synthetic.files import write_atomically
-from synthetic.validation import require_count, require_positive
-
-OBJECTIVES = ("meta", "task", "nal")
-
-
-@dataclass(frozen=True)
-class SpectrumConfig:
-    """What the report measures and how hard it looks; the command sets the first six fields."""
-
-    algo: str = "maml"
-    tasks: str = "sinusoid"
-    objective: str = "meta"
-    k: int = 5
-    seed: int = 0
-    checkpoint: Path | None = None
-    omniglot: tuple[Path, ...] | None = None
-    mini_imagenet: Path | None = None
-    meta_batch: int = 25
-    trace_budget: int = 60
-    density_probes: int = 4
-    density_steps: int = 40
-    rho: float = 0.05
-    adaptive_rho: float = 0.5
-    sigma: float = 0.01
-    noise_samples: int = 32
-    line_points: int = 41
-    plane_points: int = 21
-    span: float = 1.0
-
-    def __post_init__(self) -> None:
-        for name, allowed in (("algo", available()), ("objective", OBJECTIVES)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"--{name} must be one of {list(allowed)}, got {getattr(self, name)!r}"
-                )
-        check_task_family(self.tasks, self.omniglot, mini_imagenet=self.mini_imagenet)
-        require_count("k", self.k)
-        require_count("seed", self.seed, minimum=0)
-        for name in ("meta_batch", "density_probes", "density_steps", "noise_samples"):
-            require_count(name, getattr(self, name))
-        require_count("trace_budget", self.trace_budget, minimum=6)
-        require_count("line_points", self.line_points, minimum=2)
-        require_count("plane_points", self.plane_points, minimum=2)
-        for name in ("rho", "adaptive_rho", "sigma", "span"):
-            require_positive(name, getattr(self, name))
-
-
-@dataclass(frozen=True)
-class Setup:
-    """The point θ, the seed's initial point, the objective and what they came from."""
-
-    params: Params
-    initial: Params
-    objective: Objective
-    model: torch.nn.Module
-    inner_lr: float
-    inner_steps: int
-    checkpoint_metadata: dict | None
 
 
 def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
@@ -143,6 +97,13 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
     )
     add_family_arguments(parser)
     parser.add_argument("--checkpoint", type=Path, default=None, help="θ to analyse")
+    parser.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=None,
+        help="measure every checkpoint kept by `mamlscape train --keep-checkpoints --out DIR`: "
+        "give that DIR",
+    )
     parser.add_argument("--objective", default="meta", help=f"one of {', '.join(OBJECTIVES)}")
     parser.add_argument("--k", type=int, default=5, help="eigenvalues at each end (>= 1)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation, tasks and probes")
@@ -155,8 +116,8 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
 
 
 def spectrum_command(args: argparse.Namespace) -> int:
-    """Check the arguments, run the report, print where it is."""
-
+    """Check the arguments, run the report (or, with ``--checkpoints``, the measurement along
+    training), print where it is."""
     device = checked_device(args.device)
     config = SpectrumConfig(
         algo=args.algo,
@@ -169,6 +130,8 @@ def spectrum_command(args: argparse.Namespace) -> int:
         mini_imagenet=args.mini_imagenet,
         meta_batch=args.meta_batch,
     )
+    if args.checkpoints is not None:
+        return along_training_command(config, args.checkpoints, args.out, device, args.no_progress)
     check_checkpoint(config)
     out = checked_output_folder(args.out)
     summary = run_spectrum_report(config, out, device, progress=not args.no_progress)
@@ -183,26 +146,6 @@ def spectrum_command(args: argparse.Namespace) -> int:
 
 STAGES = ("eigenvalues", "traces", "density", "sharpness", "slices")
 """The measurements of the report, in order; the progress bar advances after each."""
-
-
-def check_checkpoint(config: SpectrumConfig) -> None:
-    """Refuse a checkpoint trained on another task family than ``--tasks``, or, for the
-    meta-loss, with another algorithm than ``--algo``, before any work."""
-    if config.checkpoint is None:
-        return
-    metadata = checkpoint_metadata(config.checkpoint)
-    family, algorithm = metadata.get("task_family"), metadata.get("algorithm")
-    if family is not None and family != config.tasks:
-        raise ValueError(
-            f"{config.checkpoint} was trained on --tasks {family}, not {config.tasks}: "
-            f"measure it with --tasks {family}"
-        )
-    if config.objective == "meta" and algorithm is not None and algorithm != config.algo:
-        raise ValueError(
-            f"{config.checkpoint} was trained with --algo {algorithm}, not {config.algo}: "
-            f"measure its meta-loss with --algo {algorithm}, or its loss without adaptation "
-            "with --objective nal"
-        )
 
 
 def run_spectrum_report(
@@ -302,33 +245,3 @@ def _measured_report(
     page = render_html(summary, list(figures))
     write_atomically(out_dir / "report.html", lambda stream: stream.write(page.encode()))
     return summary
-
-
-def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
-    """The model, θ (checkpoint or the seed's initialisation) and the objective, in float64."""
-    init_generator = torch.Generator().manual_seed(config.seed)
-    data_generator = torch.Generator().manual_seed(config.seed + 1)
-    family = task_family(config.tasks, config.omniglot, mini_imagenet=config.mini_imagenet)
-    model = family.model(init_generator)
-    batch = family.tasks.sample(config.meta_batch, data_generator, dtype=torch.float64)
-    model = model.to(device=device, dtype=torch.float64)
-    batch = batch.to(device)
-    initial = {name: t.detach().clone() for name, t in model.named_parameters()}
-    params, metadata = initial, None
-    if config.checkpoint is not None:
-        loaded, metadata = load_checkpoint(config.checkpoint, model, device)
-        params = {name: t.detach().to(torch.float64) for name, t in loaded.items()}
-    inner_lr = float((metadata or {}).get("inner_lr", family.inner_lr))
-    inner_steps = int((metadata or {}).get("inner_steps", 1))
-    algo = "nal" if config.objective != "meta" else config.algo
-    learner = make(algo, model, family.loss_fn, inner_lr, inner_steps)
-    data = batch.select(slice(0, 1)) if config.objective == "task" else batch
-    return Setup(
-        params=params,
-        initial=initial,
-        objective=lambda p: learner.meta_loss(p, data),
-        model=model,
-        inner_lr=inner_lr,
-        inner_steps=inner_steps,
-        checkpoint_metadata=metadata,
-    )

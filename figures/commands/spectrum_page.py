@@ -2,7 +2,9 @@
 
 :func:`plot_eigenvalues` draws both ends of the spectrum, :func:`plot_traces`
 the three trace estimates (Hutchinson, Hutch++, SLQ) with their 95% intervals, and
-:func:`render_html` the report page from the summary ``spectrum.json`` holds.
+:func:`render_html` the report page from the summary ``spectrum.json`` holds;
+:func:`page` and :func:`figures_html` are the frame and the captioned figures of
+every page of the command (``figures.commands.spectrum_training_page`` too).
 
 Example:
     >>> import torch
@@ -103,20 +105,12 @@ def render_html(summary: dict, figure_names: list[str]) -> str:
         for name, t in summary["trace"].items()
     )
     sharpness = "".join(_sharpness_row(name, s) for name, s in summary["sharpness"].items())
-    images = "".join(
-        f'<figure><img src="{name}" alt="{html.escape(CAPTIONS[name])}">'
-        f"<figcaption>{html.escape(CAPTIONS[name])}</figcaption></figure>"
-        for name in figure_names
-    )
-    title = html.escape(f"{config['objective']} objective of {config['algo']} on {config['tasks']}")
+    images = figures_html({name: CAPTIONS[name] for name in figure_names})
+    title = f"{config['objective']} objective of {config['algo']} on {config['tasks']}"
     source = html.escape(config["checkpoint"] or f"random initialisation, seed {config['seed']}")
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Spectrum: {title}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:auto}}
-td,th{{padding:0.2em 0.8em;text-align:right}}img{{max-width:34em}}
-figure{{display:inline-block}}</style></head><body>
-<h1>Curvature of the {title}</h1>
-<p>θ: {source}; {summary["parameter_count"]} parameters, {summary["dtype"]}, device
+    return page(
+        f"Curvature of the {title}",
+        f"""<p>θ: {source}; {summary["parameter_count"]} parameters, {summary["dtype"]}, device
 {html.escape(summary["device"])}; loss {summary["loss"]:.6g}; {summary["hvp_count"]}
 Hessian-vector products; {summary["seconds"]:.1f} s.</p>
 <h2>Extreme algebraic eigenvalues (Lanczos, converged: {spectrum["converged"]})</h2>
@@ -127,9 +121,31 @@ Hessian-vector products; {summary["seconds"]:.1f} s.</p>
 <h2>Sharpness</h2>
 <table><tr><th>kind</th><th>radius</th><th>L(θ+ε) − L(θ)</th><th>one step / interval</th>
 <th>converged</th></tr>{sharpness}</table>
-<h2>Figures</h2>{images}
+<h2>Figures</h2>{images}""",
+    )
+
+
+def page(title: str, body: str) -> str:
+    """A self-contained HTML page of ``title`` (plain text) and ``body`` (HTML)."""
+    heading = html.escape(title)
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Spectrum: {heading}</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:auto}}
+td,th{{padding:0.2em 0.8em;text-align:right}}img{{max-width:34em}}
+figure{{display:inline-block}}</style></head><body>
+<h1>{heading}</h1>
+{body}
 </body></html>
 """
+
+
+def figures_html(captions: dict[str, str]) -> str:
+    """The PNGs named by ``captions``' keys (next to the page), each with its caption."""
+    return "".join(
+        f'<figure><img src="{name}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        for name, caption in captions.items()
+    )
 
 
 def _sharpness_row(name: str, result: dict) -> str:

@@ -2,8 +2,8 @@
 
     mamlscape train --algo maml --tasks sinusoid|linear|glyphs|omniglot|mini-imagenet
                     [--iterations 1000] [--meta-batch 25] [--inner-lr α] [--inner-steps 1]
-                    [--outer-lr 1e-3] [--seed 0] [--save-every 100] [--device cpu]
-                    [--omniglot PATH [--omniglot PATH ...] | --mini-imagenet DIR]
+                    [--outer-lr 1e-3] [--seed 0] [--save-every 100] [--keep-checkpoints]
+                    [--device cpu] [--omniglot PATH [--omniglot PATH ...] | --mini-imagenet DIR]
                     [--meta-gradient auto|autograd|compiled] [--precision float32|bfloat16]
                     [--ways 5] [--shots 1] [--queries 5] [--filters F] [--image-size S]
                     [--rotations] [--mode any|within|between]
@@ -26,6 +26,18 @@ bfloat16 autocast. At the end it writes
   family and, for images, its ``ImageOptions`` and data paths (``mamlscape spectrum
   --checkpoint``, ``mamlscape evaluate`` and ``algorithms.load_checkpoint`` read it);
 - ``DIR/training.json``: the config, the meta-loss of every iteration, seconds.
+
+With ``--keep-checkpoints`` every ``--save-every`` iterations, and at the end,
+the run also keeps θ in ``DIR/checkpoints/iteration-000100.pt`` (the final
+checkpoint's format and metadata, ``iterations`` being the outer steps taken)
+with Adam's state beside it in ``iteration-000100.optimizer.pt``
+(``figures.commands.kept_checkpoints``): what ``mamlscape spectrum --checkpoints
+DIR`` measures along training, against Adam's stability threshold. A resumed
+run keeps the checkpoints written before it stopped and writes the rest; as
+the iterations kept hang on ``--save-every``, a run that keeps checkpoints
+resumes only with the same ``--save-every`` and ``--keep-checkpoints`` (one
+that does not, with any ``--save-every``). A fresh run, with nothing to resume,
+first deletes the kept checkpoints an earlier run left in ``DIR/checkpoints``.
 
 An ``--out`` that already holds a finished checkpoint is refused (``--force``
 retrains over it); one with a progress file resumes. A NaN/Inf meta-loss
@@ -56,8 +68,14 @@ from algorithms import DivergenceError, available, make, parameters_of, save_che
 from algorithms.checkpoint import CHECKPOINT_NAME
 from algorithms.meta_gradient_paths import META_GRADIENT_PATHS
 from algorithms.reduced_precision import PRECISIONS
-from algorithms.resumable_training import train_resumably
+from algorithms.resumable_training import Progress, train_resumably
 from figures.commands.arguments import DefaultsHelpFormatter, checked_device, checked_output_folder
+from figures.commands.kept_checkpoints import (
+    CHECKPOINTS,
+    keep_checkpoint,
+    kept_checkpoints,
+    remove_kept_checkpoints,
+)
 from figures.commands.task_families import (
     ImageOptions,
     add_family_arguments,
@@ -92,6 +110,7 @@ class TrainConfig:
     precision: str = "float32"
     image: ImageOptions = field(default_factory=ImageOptions)
     mini_imagenet: Path | None = None
+    keep_checkpoints: bool = False
 
     def __post_init__(self) -> None:
         if self.algo not in available():
@@ -141,7 +160,16 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--outer-lr", type=float, default=1e-3, help="Adam's step size")
     parser.add_argument("--seed", type=int, default=0, help="initialisation and tasks")
     parser.add_argument(
-        "--save-every", type=int, default=100, help="iterations between saves of the progress"
+        "--save-every",
+        type=int,
+        default=100,
+        help="iterations between saves of the progress (and of kept checkpoints)",
+    )
+    parser.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep a checkpoint with Adam's state at every save in DIR/checkpoints/ "
+        "(for `mamlscape spectrum --checkpoints DIR`)",
     )
     parser.add_argument(
         "--meta-gradient",
@@ -181,6 +209,7 @@ def train_command(args: argparse.Namespace) -> int:
         args.precision,
         image_options(args),
         args.mini_imagenet,
+        args.keep_checkpoints,
     )
     out = checked_output_folder(args.out)
     if (out / CHECKPOINT).exists() and not (out / PROGRESS).exists() and not args.force:
@@ -203,6 +232,12 @@ def train_command(args: argparse.Namespace) -> int:
         f"{summary['seconds']:.1f} s, meta-loss over the last 10% {last:.4g}; "
         f"checkpoint: {(out / CHECKPOINT).resolve()}"
     )
+    if config.keep_checkpoints:
+        print(
+            f"mamlscape train: {len(kept_checkpoints(out))} checkpoints kept in "
+            f"{(out / CHECKPOINTS).resolve()}; measure them with `mamlscape spectrum "
+            f"--checkpoints {out}`"
+        )
     if worse:
         print(
             f"mamlscape train: warning: training made the meta-loss worse ({first:.4g} over the "
@@ -231,7 +266,8 @@ def run_training(
     config: TrainConfig, out_dir: Path, device: str = "cpu", progress: bool = False
 ) -> dict:
     """Meta-train as ``config`` says, resuming from ``out_dir``'s progress file if there is
-    one; write the checkpoint and ``training.json`` to ``out_dir``."""
+    one; write the checkpoint and ``training.json`` to ``out_dir`` (and, with
+    ``keep_checkpoints``, the kept checkpoints to ``out_dir/checkpoints``)."""
     family = task_family(config.tasks, config.omniglot, config.image, config.mini_imagenet)
     model = family.model(torch.Generator().manual_seed(config.seed)).to(device)
     inner_lr = family.inner_lr if config.inner_lr is None else config.inner_lr
@@ -248,6 +284,23 @@ def run_training(
     optimizer = torch.optim.Adam(params.values(), lr=config.outer_lr)
     generator = torch.Generator().manual_seed(config.seed + 1)
     run = _run_key(config)
+    metadata = {
+        "algorithm": learner.name,
+        "inner_lr": inner_lr,
+        "inner_steps": config.inner_steps,
+        "task_family": config.tasks,
+        "image": asdict(config.image),
+        "head_ways": None if family.setup is None else family.tasks.num_labels,
+        "omniglot": [str(Path(path).resolve()) for path in config.omniglot or ()],
+        "mini_imagenet": optional_path(config.mini_imagenet and config.mini_imagenet.resolve()),
+    }
+
+    def keep(state: Progress) -> None:
+        if state.done % config.save_every == 0 or state.done == config.iterations:
+            keep_checkpoint(out_dir, state.done, model, params, optimizer, **metadata)
+
+    if not (out_dir / PROGRESS).exists():
+        remove_kept_checkpoints(out_dir)
     bar = tqdm(total=config.iterations, desc="train", disable=not progress)
     try:
         result = train_resumably(
@@ -262,24 +315,12 @@ def run_training(
             run_key=run,
             save_every=config.save_every,
             progress=bar,
+            on_save=keep if config.keep_checkpoints else None,
         )
     except DivergenceError as error:
         raise _diverged(error, inner_lr, config, out_dir) from error
     bar.close()
-    save_checkpoint(
-        out_dir / CHECKPOINT,
-        model,
-        params,
-        algorithm=learner.name,
-        inner_lr=inner_lr,
-        inner_steps=config.inner_steps,
-        iterations=config.iterations,
-        task_family=config.tasks,
-        image=asdict(config.image),
-        head_ways=None if family.setup is None else family.tasks.num_labels,
-        omniglot=[str(Path(path).resolve()) for path in config.omniglot or ()],
-        mini_imagenet=optional_path(config.mini_imagenet and config.mini_imagenet.resolve()),
-    )
+    save_checkpoint(out_dir / CHECKPOINT, model, params, iterations=config.iterations, **metadata)
     summary = {
         "config": run,
         "inner_lr": inner_lr,
@@ -306,11 +347,15 @@ def _diverged(
 
 
 def _run_key(config: TrainConfig) -> dict:
-    """What identifies a run for resuming: the config as plain values, less ``save_every``."""
+    """What identifies a run for resuming: the config as plain values, less ``save_every`` and
+    ``keep_checkpoints`` when no checkpoints are kept (the key of such a run is as it was
+    before checkpoints could be kept); a run that keeps them keeps both, as the iterations it
+    keeps hang on ``save_every`` and a resumed run must keep the same ones, before and after."""
     key = {
         **asdict(config),
         "omniglot": [optional_path(path) for path in config.omniglot or ()],
         "mini_imagenet": optional_path(config.mini_imagenet),
     }
-    del key["save_every"]
+    if not config.keep_checkpoints:
+        del key["save_every"], key["keep_checkpoints"]
     return key

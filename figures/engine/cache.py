@@ -1,11 +1,13 @@
 """The on-disk cache of experiment cells, keyed by the hash of what determines a result.
 
-A cell's key is the SHA-256 of the canonical JSON of its claim id, experiment
-function, config (type and fields), seed and the fingerprint of the code that
-computes it (``figures.engine.code_fingerprint``: the experiment's module and
-every project module it imports, with the package version), plus
-``CACHE_VERSION``, so a rerun after a code change never reuses a stale result. Its
-result lives at ``<cache>/<claim>/<key[:20]>.json`` as
+A cell's key is the SHA-256 of the canonical JSON of its experiment function,
+config (type and fields), seed and the fingerprint of the code that computes it
+(``figures.engine.code_fingerprint``: the experiment's module and every project
+module it imports, with the package version), plus ``CACHE_VERSION``, so a
+rerun after a code change never reuses a stale result. The claim is not part of
+it: two claims that need the same cell (G2's SAM arm is H2's) share one result.
+It lives at ``<cache>/<experiment>/<key[:20]>.json`` (``<experiment>``: the
+config's module and class, e.g. ``h2_sharp_accuracy.AccuracyConfig``) as
 ``{"key", "cell", "result", "seconds", "environment"}`` (the environment: host
 and versions the cell ran with), written atomically. A file that is
 not valid JSON or whose key does not match is reported and recomputed, never
@@ -18,7 +20,7 @@ Example:
     ... class Config:
     ...     alpha: float = 0.5
     >>> cache = CellCache(pathlib.Path(tempfile.mkdtemp()))
-    >>> entry = CacheEntry.for_cell("L0", "demo.experiment", Config(), seed=0, code="0" * 64)
+    >>> entry = CacheEntry.for_cell("demo.Config.run", Config(), seed=0, code="0" * 64)
     >>> cache.load(entry) is None
     True
     >>> cache.store(entry, {"ratio": 2.0}, seconds=0.1)
@@ -37,7 +39,7 @@ from typing import Any
 
 from figures.engine.files import write_json
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def describe_config(config: Any) -> dict[str, Any]:
@@ -51,16 +53,12 @@ def describe_config(config: Any) -> dict[str, Any]:
 class CacheEntry:
     """What identifies one cell's result: its description and the hash of it."""
 
-    claim_id: str
     description: dict[str, Any]
     key: str
 
     @classmethod
-    def for_cell(
-        cls, claim_id: str, experiment: str, config: Any, seed: int, *, code: str
-    ) -> CacheEntry:
+    def for_cell(cls, experiment: str, config: Any, seed: int, *, code: str) -> CacheEntry:
         description = {
-            "claim": claim_id,
             "experiment": experiment,
             "config": describe_config(config),
             "seed": seed,
@@ -68,7 +66,12 @@ class CacheEntry:
             "cache_version": CACHE_VERSION,
         }
         canonical = json.dumps(description, sort_keys=True, separators=(",", ":"))
-        return cls(claim_id, description, hashlib.sha256(canonical.encode()).hexdigest())
+        return cls(description, hashlib.sha256(canonical.encode()).hexdigest())
+
+    @property
+    def folder(self) -> str:
+        """The experiment's module and config class, e.g. ``h2_sharp_accuracy.AccuracyConfig``."""
+        return ".".join(self.description["experiment"].split(".")[-3:-1])
 
 
 class CellCache:
@@ -79,7 +82,7 @@ class CellCache:
         self.problems: list[str] = []
 
     def path(self, entry: CacheEntry) -> Path:
-        return self.root / entry.claim_id / f"{entry.key[:20]}.json"
+        return self.root / entry.folder / f"{entry.key[:20]}.json"
 
     def load(self, entry: CacheEntry) -> dict[str, Any] | None:
         """The stored record for ``entry``, or ``None`` if absent or unreadable (then reported)."""

@@ -125,16 +125,19 @@ def pending_cells(
     device: str = "cpu",
     data: Mapping[str, Any] | None = None,
 ) -> dict[str, list[Cell]]:
-    """``{claim id: its cells not yet in the cache}``: what a run would compute."""
+    """``{claim id: its cells not yet in the cache}``: what a run would compute; a cell two
+    claims share is listed once, under the first."""
     cache = CellCache(cache_dir)
-    return {
-        claim.id: [
-            cell
-            for cell in cells_of(claim, scale, device, data)
-            if cache.load(entry_of(claim, cell)) is None
-        ]
-        for claim in claims
-    }
+    seen: set[str] = set()
+    pending: dict[str, list[Cell]] = {}
+    for claim in claims:
+        pending[claim.id] = []
+        for cell in cells_of(claim, scale, device, data):
+            entry = entry_of(cell)
+            if entry.key not in seen and cache.load(entry) is None:
+                pending[claim.id].append(cell)
+            seen.add(entry.key)
+    return pending
 
 
 def check_inputs(configs: Iterable[Any]) -> None:
@@ -153,10 +156,10 @@ def with_options(config: Any, options: dict[str, Any]) -> Any:
     return dataclasses.replace(config, **chosen) if chosen else config
 
 
-def entry_of(claim: Claim, cell: Cell) -> CacheEntry:
-    """The cache entry of ``cell``: its claim, experiment, config, seed and code fingerprint."""
+def entry_of(cell: Cell) -> CacheEntry:
+    """The cache entry of ``cell``: its experiment, config, seed and code fingerprint."""
     code = code_fingerprint(type(cell.config).__module__)
-    return CacheEntry.for_cell(claim.id, cell.experiment_name, cell.config, cell.seed, code=code)
+    return CacheEntry.for_cell(cell.experiment_name, cell.config, cell.seed, code=code)
 
 
 def run_claims(
@@ -171,7 +174,7 @@ def run_claims(
     """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
     cache = CellCache(cache_dir)
     plan = [
-        (claim, cell, entry_of(claim, cell))
+        (claim, cell, entry_of(cell))
         for claim in claims
         for cell in cells_of(claim, scale, device, data)
     ]
@@ -190,17 +193,23 @@ def run_claims(
                 environment=record.get("environment", {}),
             )
         )
-    pending = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    sharing: dict[str, list[int]] = {}
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:
+            sharing.setdefault(plan[index][2].key, []).append(index)
+    pending = [indices[0] for indices in sharing.values()]
     check_inputs(plan[index][1].config for index in pending)
     partial = {i: cache_dir / PARTIAL / plan[i][2].key[:20] for i in pending}
     cells = [dataclasses.replace(plan[i][1], state_dir=str(partial[i])) for i in pending]
     failures: list[str] = []
 
+    cached = len(plan) - sum(len(indices) for indices in sharing.values())
+
     def summary() -> SweepSummary:
         computed = sum(outcome is not None and not outcome.cached for outcome in outcomes)
-        return SweepSummary(len(plan), len(plan) - len(pending), computed, len(failures))
+        return SweepSummary(len(plan), cached, computed, len(failures))
 
-    bar = tqdm(total=len(plan), initial=len(plan) - len(pending), unit="cell", disable=not progress)
+    bar = tqdm(total=len(plan), initial=cached, unit="cell", disable=not progress)
     try:
         with closing((executor or SerialExecutor()).run(cells)) as finished:
             for done in finished:
@@ -214,11 +223,17 @@ def run_claims(
                 else:
                     result = cache.store(entry, done.result, done.seconds, done.environment)
                     shutil.rmtree(partial[pending[done.index]], ignore_errors=True)
-                    outcomes[pending[done.index]] = CellOutcome(
-                        cell, entry, result, done.seconds, False, done.environment or {}
-                    )
+                    for index in sharing[entry.key]:
+                        outcomes[index] = CellOutcome(
+                            plan[index][1],
+                            entry,
+                            result,
+                            done.seconds,
+                            False,
+                            done.environment or {},
+                        )
                 bar.set_postfix(claim=claim.id)
-                bar.update()
+                bar.update(len(sharing[entry.key]))
     except KeyboardInterrupt as interrupt:
         raise SweepInterrupted(summary()) from interrupt
     finally:

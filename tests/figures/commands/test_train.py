@@ -269,3 +269,117 @@ def test_the_spectrum_page_captions_its_figures_and_weighs_the_trace_estimates(t
     assert "<figcaption>slice_2d.png</figcaption>" not in page
     assert "<figcaption>The loss on a plane of two random filter-normalised directions" in page
     assert "trust the narrowest interval" in page and ("they agree" in page or "disagree" in page)
+
+
+KEPT = ["--iterations", "7", "--save-every", "3", "--keep-checkpoints", "--no-progress"]
+
+
+def kept_files(out) -> list[str]:
+    return sorted(path.name for path in (out / "checkpoints").iterdir())
+
+
+def test_keep_checkpoints_keeps_every_save_and_the_last_with_adams_state(tmp_path):
+    from figures.commands.kept_checkpoints import adam_state, kept_checkpoints
+
+    out = tmp_path / "run"
+    assert (
+        main(["train", "--algo", "maml", *TINY[:2], "--meta-batch", "4", *KEPT, "--out", str(out)])
+        == 0
+    )
+    assert kept_files(out) == [
+        f"iteration-{i:06d}{suffix}.pt" for i in (3, 6, 7) for suffix in (".optimizer", "")
+    ]
+    final = torch.load(out / "checkpoint.pt", weights_only=True)
+    model = task_family("linear").model(torch.Generator())
+    for kept in kept_checkpoints(out):
+        params, metadata = load_checkpoint(kept.path, model)
+        assert metadata == {**final["metadata"], "iterations": kept.iteration}
+        state = adam_state(kept)
+        assert state.step == kept.iteration and state.lr == 1e-3 and state.betas == (0.9, 0.999)
+        assert state.exp_avg_sq.keys() == params.keys()
+    last = torch.load(out / "checkpoints" / "iteration-000007.pt", weights_only=True)
+    assert all(torch.equal(last["params"][name], final["params"][name]) for name in final["params"])
+    plain = tmp_path / "plain"
+    assert main(["train", "--algo", "maml", *TINY, "--no-progress", "--out", str(plain)]) == 0
+    assert not (plain / "checkpoints").exists(), "without --keep-checkpoints nothing is kept"
+
+
+def test_a_stopped_run_that_keeps_checkpoints_resumes_and_keeps_them_all(tmp_path, monkeypatch):
+    import figures.commands.train as command
+
+    config = command.TrainConfig(
+        "maml", "linear", iterations=10, meta_batch=4, save_every=3, keep_checkpoints=True
+    )
+    command.run_training(config, tmp_path / "whole")
+    family = task_family("linear")
+    calls = []
+
+    def stopping(num_tasks, generator, dtype=torch.float32):
+        calls.append(1)
+        if len(calls) == 8:
+            raise KeyboardInterrupt
+        return family.tasks.sample(num_tasks, generator, dtype=dtype)
+
+    monkeypatch.setattr(
+        command, "task_family", lambda *_: replace(family, tasks=SamplerFunction(stopping))
+    )
+    resumed = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        command.run_training(config, resumed)
+    assert kept_files(resumed) == [
+        f"iteration-{i:06d}{suffix}.pt" for i in (3, 6) for suffix in (".optimizer", "")
+    ]
+    written = {
+        name: (resumed / "checkpoints" / name).stat().st_mtime_ns for name in kept_files(resumed)
+    }
+    command.run_training(config, resumed)
+    assert kept_files(resumed) == kept_files(tmp_path / "whole")
+    assert all(
+        (resumed / "checkpoints" / name).stat().st_mtime_ns == time
+        for name, time in written.items()
+    ), "the checkpoints kept before the stop are kept, not rewritten"
+    for name in kept_files(resumed):
+        ours, theirs = (
+            torch.load(run / "checkpoints" / name, weights_only=True)
+            for run in (resumed, tmp_path / "whole")
+        )
+        if name.endswith(".optimizer.pt"):
+            ours, theirs = ours["state_dict"]["state"], theirs["state_dict"]["state"]
+            assert all(torch.equal(ours[i][key], theirs[i][key]) for i in ours for key in ours[i])
+        else:
+            assert all(
+                torch.equal(ours["params"][key], theirs["params"][key]) for key in ours["params"]
+            )
+
+
+def test_a_run_that_keeps_checkpoints_resumes_only_as_it_was_started(tmp_path):
+    from algorithms.resumable_training import Progress, save_progress
+    from figures.commands.train import TrainConfig, _run_key, run_training
+
+    kept = TrainConfig(
+        "maml", "linear", iterations=4, meta_batch=2, save_every=2, keep_checkpoints=True
+    )
+    state = Progress(2, {}, {}, torch.Generator().get_state(), [0.0, 0.0], 0.0)
+    for other in (replace(kept, save_every=1), replace(kept, keep_checkpoints=False)):
+        save_progress(tmp_path / "progress.pt", _run_key(kept), state)
+        with pytest.raises(ValueError, match="holds an unfinished run of another config"):
+            run_training(other, tmp_path)
+    plain = replace(kept, keep_checkpoints=False)
+    assert _run_key(plain) == _run_key(replace(plain, save_every=7)), (
+        "without kept checkpoints --save-every may change on resuming, as before"
+    )
+
+
+def test_retraining_with_force_removes_the_checkpoints_kept_before(tmp_path):
+    out = tmp_path / "run"
+    words = ["train", "--algo", "maml", *TINY[:2], "--meta-batch", "2", *KEPT, "--out", str(out)]
+    assert main(words) == 0
+    (out / "checkpoints" / "notes.txt").write_text("mine")
+    assert main([*words, "--iterations", "4", "--save-every", "2", "--force"]) == 0
+    assert kept_files(out) == [
+        "iteration-000002.optimizer.pt",
+        "iteration-000002.pt",
+        "iteration-000004.optimizer.pt",
+        "iteration-000004.pt",
+        "notes.txt",
+    ]

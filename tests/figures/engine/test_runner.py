@@ -14,7 +14,7 @@ from figures.commands.cli import main
 from figures.engine.cache import CacheEntry, CellCache
 from figures.engine.claim import Cell, Claim, Verdict
 from figures.engine.report import write_report
-from figures.engine.runner import entry_of, run_claims
+from figures.engine.runner import entry_of, pending_cells, run_claims
 
 CALLS: list[int] = []
 
@@ -95,20 +95,34 @@ def without_cache_marks(document: dict) -> dict:
     return {**document, "provenance": None, **unmarked_sections}
 
 
+def test_a_cell_two_claims_share_is_computed_once(tmp_path):
+    CALLS.clear()
+    twin = replace(COUNTING, id="T1")
+    assert pending_cells([COUNTING, twin], "quick", tmp_path) == {
+        "T0": COUNTING.cells("quick"),
+        "T1": [],
+    }, "listed once, under the first claim"
+    outcomes = run_claims([COUNTING, twin], "quick", tmp_path, progress=False)
+    assert CALLS == [0, 1, 2], "one computation per cell, not per claim"
+    assert [o.result for o in outcomes["T1"]] == [o.result for o in outcomes["T0"]]
+    assert run_claims([twin], "quick", tmp_path, progress=False)["T1"][0].cached
+    assert CALLS == [0, 1, 2]
+
+
 def test_a_changed_config_is_a_new_cell():
-    a = CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0, code="c1")
-    assert a.key == CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0, code="c1").key
-    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(3.0), 0, code="c1").key
-    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 1, code="c1").key
-    assert a.key != CacheEntry.for_cell("T0", "x.g", CountingConfig(2.0), 0, code="c1").key
-    assert a.key != CacheEntry.for_cell("T0", "x.f", CountingConfig(2.0), 0, code="c2").key
+    a = CacheEntry.for_cell("x.f", CountingConfig(2.0), 0, code="c1")
+    assert a.key == CacheEntry.for_cell("x.f", CountingConfig(2.0), 0, code="c1").key
+    assert a.key != CacheEntry.for_cell("x.f", CountingConfig(3.0), 0, code="c1").key
+    assert a.key != CacheEntry.for_cell("x.f", CountingConfig(2.0), 1, code="c1").key
+    assert a.key != CacheEntry.for_cell("x.g", CountingConfig(2.0), 0, code="c1").key
+    assert a.key != CacheEntry.for_cell("x.f", CountingConfig(2.0), 0, code="c2").key
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "other cell"])
 def test_a_corrupt_cache_file_is_reported_and_recomputed(tmp_path, damage, capsys):
     CALLS.clear()
     run_claims([COUNTING], "quick", tmp_path, progress=False)
-    entry = entry_of(COUNTING, Cell(CountingConfig(), 1))
+    entry = entry_of(Cell(CountingConfig(), 1))
     path = CellCache(tmp_path).path(entry)
     text = path.read_text()
     damaged = {
