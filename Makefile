@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OUT ?= results/quick
 PEERS := .venv-peers
 
-.PHONY: test reproduce check-report lint bench bench-peers clean
+.PHONY: test reproduce check-report readme-figures lint bench bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ check-report: $(STAMP)
 	$(BIN)/mamlscape reproduce --scale smoke --claims L2,A2,S2 --out $(CHECKED)/claims
 	$(BIN)/mamlscape spectrum --algo maml --tasks sinusoid --k 3 --no-progress --out $(CHECKED)/spectrum
 	$(BIN)/python -m figures.commands.check_report --out $(CHECKED) $(CHECKED)/claims/report.html $(CHECKED)/spectrum/report.html
+
+# The README's spectrum figures: MAML on sinusoids, kept checkpoints, per-layer and along training.
+README_RUN := results/readme-spectrum
+readme-figures: $(STAMP)
+	$(BIN)/mamlscape train --algo maml --tasks sinusoid --iterations 3000 --save-every 250 --keep-checkpoints --force --no-progress --out $(README_RUN)/train
+	$(BIN)/mamlscape spectrum --algo maml --tasks sinusoid --checkpoints $(README_RUN)/train --no-progress --out $(README_RUN)/along
+	$(BIN)/mamlscape spectrum --algo maml --tasks sinusoid --checkpoint $(README_RUN)/train --per-layer --slice-directions top --no-progress --out $(README_RUN)/trained
+	cp $(README_RUN)/along/along_training.png $(README_RUN)/trained/layers.png figures/readme/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

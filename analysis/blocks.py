@@ -380,8 +380,8 @@ def _dense(block: CurvatureOperator) -> np.ndarray:
 
 
 def plot_block_spectra(spectra: BlockSpectra, title: str = "Per-block curvature") -> Figure:
-    """Bars of λ_max(H_BB) and tr(H_BB) per block (trace with its interval); a log scale
-    where every value is positive, symlog otherwise."""
+    """Bars of λ_max(H_BB) and tr(H_BB) per block (trace with its interval), on a linear axis
+    from zero unless they span more than ``LOG_SPAN`` (then log, or symlog with signs)."""
     names = [block.name for block in spectra.blocks]
     positions = np.arange(len(names))
     figure = Figure(figsize=(max(6.0, 0.6 * len(names) + 2.0), 5.0), layout="constrained")
@@ -405,12 +405,19 @@ def plot_block_spectra(spectra: BlockSpectra, title: str = "Per-block curvature"
     return figure
 
 
+LOG_SPAN = 100.0
+"""Bars go on a log (or symlog) axis only when their sizes span more than this factor; below
+it a linear axis from zero shows their ratios as lengths."""
+
+
 def _value_scale(axes, values: np.ndarray) -> None:
-    """Log where all values are positive; otherwise symlog (linear within the smallest
-    nonzero |value|) with a line at zero."""
+    """Linear from zero unless the nonzero |values| span more than ``LOG_SPAN``; then log
+    where all values are positive, else symlog (linear within the smallest nonzero |value|)."""
+    nonzero = np.abs(values[values != 0])
+    axes.axhline(0.0, color="black", linewidth=0.6)
+    if nonzero.size == 0 or nonzero.max() <= LOG_SPAN * nonzero.min():
+        return
     if (values > 0).all():
         axes.set_yscale("log")
         return
-    nonzero = np.abs(values[values != 0])
-    axes.set_yscale("symlog", linthresh=float(nonzero.min()) if nonzero.size else 1.0)
-    axes.axhline(0.0, color="black", linewidth=0.6)
+    axes.set_yscale("symlog", linthresh=float(nonzero.min()))

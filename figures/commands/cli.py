@@ -5,7 +5,8 @@
                         [--mini-imagenet DIR] [--dry-run]
                         [--jobs N | --serial | --scheduler tcp://HOST:8786 | --dask-local N]
                         [--cells-per-task N]
-    mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH] [--objective meta] --out DIR
+    mamlscape spectrum --algo maml --tasks sinusoid [--checkpoint PATH | --checkpoints DIR]
+                       [--per-layer] [--ggn] --out DIR
     mamlscape train --algo maml --tasks sinusoid [--iterations 1000] --out DIR
     mamlscape evaluate --checkpoint DIR [--ways N] [--steps 1,5,10] [--adapt all|head]
     mamlscape readme --verdicts OUT/verdicts.json [--readme README.md]

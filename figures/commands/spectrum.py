@@ -3,8 +3,9 @@
     mamlscape spectrum --algo maml --tasks sinusoid|linear|glyphs|omniglot|mini-imagenet
                        [--checkpoint PATH | --checkpoints DIR] [--objective meta|task|nal]
                        [--k 5] [--seed 0] [--meta-batch 25] [--device cpu]
-                       [--omniglot PATH | --mini-imagenet DIR] [--no-progress]
-                       --out DIR
+                       [--omniglot PATH | --mini-imagenet DIR] [--per-layer]
+                       [--ggn] [--slice-directions random|top] [--memory-gb G]
+                       [--no-progress] --out DIR
 
 The model, loss and tasks are those of the task family ``--tasks``
 (``figures.commands.task_families``: sinusoids, the linear mixture, or few-shot
@@ -24,8 +25,14 @@ eigenvalues (Lanczos), the trace by Hutchinson and Hutch++ at the same
 budget with 95% intervals, the SLQ spectral density, SAM, adaptive and
 average sharpness, 1-D and 2-D slices along filter-normalised directions and,
 with a checkpoint, the straight line from the initialisation (a = 0) to it
-(a = 1). ``--out`` gets ``spectrum.json`` (every number), ``report.html`` and
-the figures (PNG, PDF, SVG).
+(a = 1). ``--per-layer`` adds each layer's diagonal Hessian block
+(``analysis.blocks``), ``--ggn`` the Gauss–Newton matrix and the model Fisher
+beside the Hessian of a task or NAL loss (``analysis.ggn``), and
+``--slice-directions top`` takes the slices along the sharpest eigenvectors. The
+products run through one kept graph, or in chunks of tasks when the graph would
+not fit in ``--memory-gb`` (``analysis.memory_plan``). ``--out`` gets
+``spectrum.json`` (every number, with each measurement's products and seconds),
+``eigenvectors.pt``, ``report.html`` and the figures (PNG, PDF, SVG).
 
 With ``--checkpoints DIR`` (the ``--out`` of ``mamlscape train --save-every N
 --keep-checkpoints``, or its ``checkpoints/``) it measures instead, at every
@@ -59,8 +66,12 @@ import torch
 from tqdm.auto import tqdm
 
 from algorithms.convnet import exact_higher_derivatives
+from analysis.blocks import block_spectra, plot_block_spectra
 from analysis.density import plot_density, spectral_density
+from analysis.flat import ParamLayout, Params
+from analysis.ggn import hessian_ggn_gap, model_outputs
 from analysis.hvp import HessianOperator
+from analysis.memory_plan import plan_hessian
 from analysis.sharpness import adaptive_sharpness, average_sharpness, sam_sharpness
 from analysis.slices import (
     filter_normalized_direction,
@@ -70,12 +81,13 @@ from analysis.slices import (
     plot_line,
     plot_plane,
 )
-from analysis.spectrum import extreme_eigenvalues
+from analysis.spectrum import ExtremeEigenvalues, extreme_eigenvalues
 from analysis.trace import hutch_plus_plus, hutchinson
 from figures.commands.arguments import DefaultsHelpFormatter, checked_device, checked_output_folder
-from figures.commands.spectrum_page import plot_eigenvalues, plot_traces, render_html
+from figures.commands.spectrum_page import captions, plot_eigenvalues, plot_traces, render_html
 from figures.commands.spectrum_setup import (
     OBJECTIVES,
+    SLICE_DIRECTIONS,
     Setup,
     SpectrumConfig,
     build_setup,
@@ -110,6 +122,30 @@ def add_spectrum_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--meta-batch", type=int, default=25, help="tasks in the batch that fixes the objective"
     )
+    parser.add_argument(
+        "--per-layer",
+        action="store_true",
+        help="also the eigenvalues and trace of each layer's diagonal Hessian block",
+    )
+    parser.add_argument(
+        "--ggn",
+        action="store_true",
+        help="also the Gauss–Newton matrix and the model Fisher beside the Hessian, and the "
+        "Hessian − GGN gap (--objective task or nal)",
+    )
+    parser.add_argument(
+        "--slice-directions",
+        default="random",
+        choices=SLICE_DIRECTIONS,
+        help="slices along random filter-normalised directions or the top eigenvectors",
+    )
+    parser.add_argument(
+        "--memory-gb",
+        type=float,
+        default=None,
+        help="memory the Hessian's graph may take (default: half of what is free); a batch "
+        "whose graph is larger is measured in chunks of tasks",
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder for the report")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=spectrum_command)
@@ -129,6 +165,10 @@ def spectrum_command(args: argparse.Namespace) -> int:
         omniglot=None if args.omniglot is None else tuple(args.omniglot),
         mini_imagenet=args.mini_imagenet,
         meta_batch=args.meta_batch,
+        per_layer=args.per_layer,
+        ggn=args.ggn,
+        slice_directions=args.slice_directions,
+        memory_gb=args.memory_gb,
     )
     if args.checkpoints is not None:
         return along_training_command(config, args.checkpoints, args.out, device, args.no_progress)
@@ -144,18 +184,29 @@ def spectrum_command(args: argparse.Namespace) -> int:
     return 0
 
 
-STAGES = ("eigenvalues", "traces", "density", "sharpness", "slices")
-"""The measurements of the report, in order; the progress bar advances after each."""
+STAGES = ("eigenvalues", "traces", "density", "layers", "gauss-newton", "sharpness", "slices")
+"""The measurements of the report, in order; the progress bar advances after each (``layers``
+with ``--per-layer`` and ``gauss-newton`` with ``--ggn`` only)."""
+FISHER_NOTE = (
+    "the model Fisher of the task loss's likelihood (Gaussian for MSE, categorical for "
+    "cross-entropy); for both it equals the Gauss–Newton matrix, which the numbers confirm"
+)
+
+
+def stages(config: SpectrumConfig) -> list[str]:
+    """The measurements ``config`` asks for, in ``STAGES`` order."""
+    skipped = {"layers": not config.per_layer, "gauss-newton": not config.ggn}
+    return [stage for stage in STAGES if not skipped.get(stage, False)]
 
 
 def run_spectrum_report(
     config: SpectrumConfig, out_dir: Path, device: str = "cpu", progress: bool = False
 ) -> dict:
     """Measure the objective that ``config`` names; write JSON, PNGs and HTML to ``out_dir``;
-    ``progress`` shows a bar over the measurements (``STAGES``) as they finish."""
+    ``progress`` shows a bar over the measurements (:func:`stages`) as they finish."""
     start = time.perf_counter()
     setup = build_setup(config, device)
-    bar = tqdm(total=len(STAGES), desc="spectrum", unit="stage", disable=not progress)
+    bar = tqdm(total=len(stages(config)), desc="spectrum", unit="stage", disable=not progress)
     with exact_higher_derivatives(setup.model), bar:
         return _measured_report(config, setup, out_dir, device, start, bar)
 
@@ -167,13 +218,20 @@ def _measured_report(
     order (its third derivatives enter the meta-loss Hessian)."""
     objective, params = setup.objective, setup.params
     generator = torch.Generator().manual_seed(config.seed)
-    operator = HessianOperator(objective, params)
+    budget = None if config.memory_gb is None else int(config.memory_gb * 2**30)
+    operator, plan = plan_hessian(setup.objective_of, setup.tasks, params, budget)
+    costs: dict[str, dict[str, float]] = {}
+    clock = [time.perf_counter(), operator.hvp_count]
 
-    def done(stage: str) -> None:
+    def done(stage: str, products: int | None = None) -> None:
+        now = time.perf_counter()
+        used = operator.hvp_count - clock[1] if products is None else products
+        costs[stage] = {"seconds": now - clock[0], "products": used}
+        clock[:] = [now, operator.hvp_count]
         bar.set_postfix_str(f"{stage} done, {operator.hvp_count} Hessian-vector products")
         bar.update()
 
-    spectrum = extreme_eigenvalues(operator, config.k, generator=generator)
+    spectrum = extreme_eigenvalues(operator, config.k, eigenvectors=True, generator=generator)
     done("eigenvalues")
     traces = {
         "hutchinson": hutchinson(operator, config.trace_budget, generator),
@@ -186,6 +244,20 @@ def _measured_report(
     traces["slq"] = density.trace_estimate()
     done("density")
     operator.release()
+    figures = {
+        "eigenvalues.png": plot_eigenvalues(spectrum),
+        "trace.png": plot_traces(traces),
+        "density.png": plot_density(density),
+    }
+    extra: dict[str, dict] = {}
+    if config.per_layer:
+        layers = block_spectra(operator, generator=generator)
+        extra["layers"] = layers.as_dict()
+        figures["layers.png"] = plot_block_spectra(layers)
+        done("layers", layers.hvp_count)
+    if config.ggn:
+        extra["gauss_newton"] = gauss_newton(setup, config.k, generator)
+        done("gauss-newton", extra["gauss_newton"]["products"])
     sharpness = {
         "sam": sam_sharpness(objective, params, config.rho, generator=generator),
         "adaptive": adaptive_sharpness(objective, params, config.adaptive_rho, generator=generator),
@@ -194,25 +266,15 @@ def _measured_report(
         ),
     }
     done("sharpness")
+    first, second = slice_directions(config.slice_directions, spectrum, params, generator)
     axis = np.linspace(-config.span, config.span, config.line_points)
     grid = np.linspace(-config.span, config.span, config.plane_points)
-    line = loss_line(objective, params, filter_normalized_direction(params, generator), axis)
-    plane = loss_plane(
-        objective,
-        params,
-        filter_normalized_direction(params, generator),
-        filter_normalized_direction(params, generator),
-        grid,
-        grid,
-    )
+    line = loss_line(objective, params, first, axis)
+    plane = loss_plane(objective, params, first, second, grid, grid)
     done("slices")
-    figures = {
-        "eigenvalues.png": plot_eigenvalues(spectrum),
-        "trace.png": plot_traces(traces),
-        "density.png": plot_density(density),
-        "slice_1d.png": plot_line(line, "1-D slice along a filter-normalised direction"),
-        "slice_2d.png": plot_plane(plane),
-    }
+    titles = SLICE_TITLES[config.slice_directions]
+    figures["slice_1d.png"] = plot_line(line, titles[0])
+    figures["slice_2d.png"] = plot_plane(plane, titles[1])
     summary = {
         "config": {
             **asdict(config),
@@ -227,21 +289,89 @@ def _measured_report(
         "inner_steps": setup.inner_steps,
         "checkpoint_metadata": setup.checkpoint_metadata,
         "loss": objective(params).item(),
+        "hessian_execution": plan.as_dict(),
         "spectrum": spectrum.as_dict(),
+        "eigenvectors": EIGENVECTORS,
         "trace": {name: estimate.as_dict() for name, estimate in traces.items()},
         "density": density.as_dict(),
         "sharpness": {name: result.as_dict() for name, result in sharpness.items()},
-        "slices": {"random_1d": line.as_dict(), "random_2d": plane.as_dict()},
+        **extra,
+        "slices": {
+            f"{config.slice_directions}_1d": line.as_dict(),
+            f"{config.slice_directions}_2d": plane.as_dict(),
+        },
     }
     if config.checkpoint is not None:
         path = interpolation(objective, setup.initial, params, np.linspace(-0.25, 1.25, 31))
         summary["slices"]["initialisation_to_checkpoint"] = path.as_dict()
         figures["interpolation.png"] = plot_line(path, "from the initialisation to the checkpoint")
     summary["hvp_count"] = operator.hvp_count
+    summary["costs"] = costs
     summary["seconds"] = time.perf_counter() - start
+    save_eigenvectors(out_dir / EIGENVECTORS, spectrum, params)
     for name, figure in figures.items():
         save_figure(out_dir / name, figure)
     write_json(out_dir / "spectrum.json", summary)
-    page = render_html(summary, list(figures))
+    page = render_html(summary, captions(list(figures), config.slice_directions))
     write_atomically(out_dir / "report.html", lambda stream: stream.write(page.encode()))
     return summary
+
+
+EIGENVECTORS = "eigenvectors.pt"
+"""The report's file of the k largest and k smallest Hessian eigenvectors."""
+SLICE_TITLES = {
+    "random": ("1-D slice along a filter-normalised direction", "2-D slice (filter-normalised)"),
+    "top": (
+        "1-D slice along the top Hessian eigenvector",
+        "2-D slice along the two sharpest eigenvectors",
+    ),
+}
+
+
+def slice_directions(
+    kind: str, spectrum: ExtremeEigenvalues, params: Params, generator: torch.Generator
+) -> tuple[Params, Params]:
+    """Two directions for the slices: random filter-normalised ones, or (``"top"``) the
+    eigenvectors of the two largest eigenvalues (the largest and the smallest when k = 1),
+    each scaled to ‖θ‖, so that a = 1 is a step as long as θ."""
+    if kind == "random":
+        return (
+            filter_normalized_direction(params, generator),
+            filter_normalized_direction(params, generator),
+        )
+    layout = ParamLayout.of(params)
+    length = layout.flatten(params).norm()
+    largest, smallest = spectrum.largest_vectors, spectrum.smallest_vectors
+    columns = [largest[:, 0], largest[:, 1] if largest.shape[1] > 1 else smallest[:, 0]]
+    return tuple(
+        layout.unflatten((length * column / column.norm()).to(layout.dtype)) for column in columns
+    )
+
+
+def save_eigenvectors(path: Path, spectrum: ExtremeEigenvalues, params: Params) -> None:
+    """``path``: the eigenvalues and unit eigenvectors of both ends (``[n, k]`` float64 in the
+    flat layout) with the parameter names and shapes that unflatten them."""
+    layout = ParamLayout.of(params)
+    payload = {
+        "largest": torch.tensor(spectrum.largest),
+        "smallest": torch.tensor(spectrum.smallest),
+        "largest_vectors": spectrum.largest_vectors,
+        "smallest_vectors": spectrum.smallest_vectors,
+        "names": list(layout.names),
+        "shapes": [list(shape) for shape in layout.shapes],
+    }
+    write_atomically(path, lambda stream: torch.save(payload, stream))
+
+
+def gauss_newton(setup: Setup, k: int, generator: torch.Generator) -> dict:
+    """The Gauss–Newton matrix G beside the Hessian H of the task or NAL loss: both ends of
+    each, the gap ‖(H − G)v‖/‖Hv‖ and tr(H − G), and the model Fisher's top end."""
+    x, y = setup.batch.pooled()
+    parts = model_outputs(setup.model, x, y, setup.loss)
+    fisher = parts.fisher(setup.params)
+    gap = hessian_ggn_gap(
+        HessianOperator(parts, setup.params), parts.ggn(setup.params), k, generator=generator
+    )
+    top = extreme_eigenvalues(fisher, k, ends="largest", generator=generator)
+    products = gap["hessian_hvp_count"] + gap["ggn_hvp_count"] + fisher.hvp_count
+    return {**gap, "fisher_largest": list(top.largest), "fisher": FISHER_NOTE, "products": products}

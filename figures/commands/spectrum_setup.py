@@ -3,7 +3,8 @@
 :class:`SpectrumConfig` holds the command's options and how hard the report
 looks; :func:`build_setup` builds the family's model, θ (a checkpoint, or the
 seed's initialisation) and the objective on one meta-batch drawn from the
-seed, in float64; :func:`check_checkpoint` refuses a checkpoint of another
+seed, in float64 (an image checkpoint's recorded ways, filters and image size
+rebuild its net and tasks); :func:`check_checkpoint` refuses a checkpoint of another
 task family or algorithm before any work. ``figures.commands.spectrum`` (one
 θ) and ``figures.commands.spectrum_training`` (θ along training) share them.
 
@@ -15,24 +16,29 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from algorithms import available, checkpoint_metadata, load_checkpoint, make
+from algorithms import available, checkpoint_metadata, load_checkpoint, make, mse
 from algorithms.params import Params
 from analysis.flat import Objective
-from figures.commands.task_families import check_task_family, task_family
+from figures.commands.task_families import ImageOptions, check_task_family, task_family
+from synthetic.task_batch import TaskBatch
 from synthetic.validation import require_count, require_positive
 
 OBJECTIVES = ("meta", "task", "nal")
+SLICE_DIRECTIONS = ("random", "top")
+"""Slices along random filter-normalised directions, or along the top Hessian eigenvectors."""
 
 
 @dataclass(frozen=True)
 class SpectrumConfig:
-    """What the report measures and how hard it looks; the command sets the first six fields."""
+    """What the report measures and how hard it looks; the command sets the fields up to
+    ``memory_gb`` (the memory the Hessian's graph may take, default half of what is free)."""
 
     algo: str = "maml"
     tasks: str = "sinusoid"
@@ -43,6 +49,10 @@ class SpectrumConfig:
     omniglot: tuple[Path, ...] | None = None
     mini_imagenet: Path | None = None
     meta_batch: int = 25
+    per_layer: bool = False
+    ggn: bool = False
+    slice_directions: str = "random"
+    memory_gb: float | None = None
     trace_budget: int = 60
     density_probes: int = 4
     density_steps: int = 40
@@ -55,11 +65,24 @@ class SpectrumConfig:
     span: float = 1.0
 
     def __post_init__(self) -> None:
-        for name, allowed in (("algo", available()), ("objective", OBJECTIVES)):
+        choices = (
+            ("algo", available()),
+            ("objective", OBJECTIVES),
+            ("slice_directions", SLICE_DIRECTIONS),
+        )
+        for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(
-                    f"--{name} must be one of {list(allowed)}, got {getattr(self, name)!r}"
+                    f"--{name.replace('_', '-')} must be one of {list(allowed)}, got "
+                    f"{getattr(self, name)!r}"
                 )
+        if self.ggn and self.objective == "meta":
+            raise ValueError(
+                "--ggn needs --objective task or nal: the Gauss–Newton matrix is that of a "
+                "loss of the model's outputs, and the meta-loss adapts before its loss"
+            )
+        if self.memory_gb is not None:
+            require_positive("--memory-gb", self.memory_gb)
         check_task_family(self.tasks, self.omniglot, mini_imagenet=self.mini_imagenet)
         require_count("k", self.k)
         require_count("seed", self.seed, minimum=0)
@@ -74,11 +97,21 @@ class SpectrumConfig:
 
 @dataclass(frozen=True)
 class Setup:
-    """The point θ, the seed's initial point, the objective and what they came from."""
+    """The point θ, the seed's initial point, the objective and what they came from.
+
+    ``objective`` is the mean over the ``tasks`` tasks of ``batch``;
+    ``objective_of(chosen)`` is the same mean over the tasks in the slice ``chosen``
+    (for a Hessian executed in chunks of tasks, ``analysis.memory_plan``).
+    ``loss`` names the task loss (``"mse"`` or ``"cross_entropy"``).
+    """
 
     params: Params
     initial: Params
     objective: Objective
+    objective_of: Callable[[slice], Objective]
+    tasks: int
+    batch: TaskBatch
+    loss: str
     model: torch.nn.Module
     inner_lr: float
     inner_steps: int
@@ -109,7 +142,9 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     """The model, θ (checkpoint or the seed's initialisation) and the objective, in float64."""
     init_generator = torch.Generator().manual_seed(config.seed)
     data_generator = torch.Generator().manual_seed(config.seed + 1)
-    family = task_family(config.tasks, config.omniglot, mini_imagenet=config.mini_imagenet)
+    recorded = {} if config.checkpoint is None else checkpoint_metadata(config.checkpoint)
+    image = ImageOptions(**recorded["image"]) if recorded.get("image") else None
+    family = task_family(config.tasks, config.omniglot, image, config.mini_imagenet)
     model = family.model(init_generator)
     batch = family.tasks.sample(config.meta_batch, data_generator, dtype=torch.float64)
     model = model.to(device=device, dtype=torch.float64)
@@ -123,10 +158,18 @@ def build_setup(config: SpectrumConfig, device: str = "cpu") -> Setup:
     algo = "nal" if config.objective != "meta" else config.algo
     learner = make(algo, model, family.loss_fn, inner_lr, inner_steps)
     data = batch.select(slice(0, 1)) if config.objective == "task" else batch
+
+    def objective_of(chosen: slice) -> Objective:
+        return lambda p: learner.meta_loss(p, data.select(chosen))
+
     return Setup(
         params=params,
         initial=initial,
         objective=lambda p: learner.meta_loss(p, data),
+        objective_of=objective_of,
+        tasks=data.num_tasks,
+        batch=data,
+        loss="mse" if family.loss_fn is mse else "cross_entropy",
         model=model,
         inner_lr=inner_lr,
         inner_steps=inner_steps,

@@ -9,10 +9,11 @@
 Example:
     >>> point = {"iteration": 10, "lambda_max": 2.0, "lambda_min": -0.5,
     ...          "preconditioned_lambda_max": 900.0, "stability_threshold": 38000.0,
+    ...          "trace": {"trace": 5.0, "half_width": 0.5},
     ...          "adam": {"lr": 1e-3, "betas": [0.9, 0.999]}}
     >>> figure = plot_along_training({"checkpoints": [point, {**point, "iteration": 20}]})
-    >>> [len(axes.lines) for axes in figure.axes]
-    [3, 2]
+    >>> [axes.get_title() for axes in figure.axes][1], [len(axes.lines) for axes in figure.axes]
+    ('Hessian: trace', [3, 3, 2])
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from figures.commands.spectrum_page import figures_html, page
 
 CAPTION = (
     "Left: the largest and smallest algebraic eigenvalues of the Hessian H of the objective on "
-    "one fixed batch, at each kept checkpoint. Right: λ_max(P⁻¹H), P = (1 − β₁ᵗ)·diag(√(v_t/"
+    "one fixed batch, at each kept checkpoint. Middle: its trace (Hutch++, 95% interval). "
+    "Right: λ_max(P⁻¹H), P = (1 − β₁ᵗ)·diag(√(v_t/"
     "(1 − β₂ᵗ)) + ε) Adam's preconditioner at that checkpoint, against Adam's stability "
     "threshold (2 + 2β₁)/((1 − β₁)η), 38/η at β₁ = 0.9 (Cohen et al. 2022): Adam's steps are "
     "stable below it. 2/η, gradient descent's threshold for λ_max(H), does not apply to Adam."
@@ -33,12 +35,23 @@ CAPTION = (
 
 
 def plot_along_training(summary: dict) -> Figure:
-    """Both ends of H's spectrum (left), and λ_max(P⁻¹H) with Adam's threshold (right, on a
-    log scale where every value is positive), against the iteration."""
+    """Both ends of H's spectrum (left), its trace with the 95% interval (middle), and
+    λ_max(P⁻¹H) with Adam's threshold (right, on a log scale where every value is positive),
+    against the iteration."""
     points = summary["checkpoints"]
     iterations = [point["iteration"] for point in points]
-    figure = Figure(figsize=(10.0, 3.8), layout="constrained")
-    left, right = figure.subplots(1, 2)
+    figure = Figure(figsize=(14.0, 3.8), layout="constrained")
+    left, middle, right = figure.subplots(1, 3)
+    middle.errorbar(
+        iterations,
+        [p["trace"]["trace"] for p in points],
+        yerr=[p["trace"]["half_width"] for p in points],
+        fmt="o-",
+        capsize=3,
+        label=r"$\mathrm{tr}(H)$, Hutch++ 95% interval",
+    )
+    middle.set_title("Hessian: trace")
+    middle.set_ylabel("trace")
     left.plot(iterations, [p["lambda_max"] for p in points], "o-", label=r"$\lambda_{\max}(H)$")
     left.plot(iterations, [p["lambda_min"] for p in points], "s-", label=r"$\lambda_{\min}(H)$")
     left.axhline(0.0, color="black", lw=0.5)
@@ -59,7 +72,7 @@ def plot_along_training(summary: dict) -> Figure:
     if min(preconditioned + thresholds) > 0:
         right.set_yscale("log")
     right.set_title("Adam: preconditioned sharpness, stability threshold")
-    for axes in (left, right):
+    for axes in (left, middle, right):
         axes.set_xlabel("iteration")
         axes.legend(fontsize="small")
     return figure

@@ -223,12 +223,19 @@ def test_json_and_plot():
     assert top.get_ylabel() == r"$\lambda_{\max}(H_{BB})$"
     assert bottom.get_ylabel() == r"$\mathrm{tr}(H_{BB})$"
     assert [label.get_text() for label in bottom.get_xticklabels()] == ["0", "2"]
-    assert top.get_yscale() == "log" and min(b.largest[0] for b in spectra.blocks) > 0
     figure.savefig(io.BytesIO(), format="png")  # the mathtext renders
 
 
-def test_plot_uses_symlog_where_a_value_is_not_positive():
-    operator = MatrixOperator(torch.diag(torch.tensor([-1.0, 0.0, 2.0], dtype=torch.float64)))
+@pytest.mark.parametrize(
+    ("diagonal", "scale"),
+    [
+        ([3.0, 1.0, 2.0], "linear"),
+        ([1000.0, 1.0, 2.0], "log"),
+        ([-1.0, 0.0, 200.0], "symlog"),
+    ],
+)
+def test_bars_are_linear_from_zero_unless_they_span_two_decades(diagonal, scale):
+    operator = MatrixOperator(torch.diag(torch.tensor(diagonal, dtype=torch.float64)))
     layout = ParamLayout.of({"a.w": torch.zeros(1), "b.w": torch.zeros(2)})
     top, bottom = plot_block_spectra(block_spectra(operator, layout=layout)).axes
-    assert top.get_yscale() == bottom.get_yscale() == "symlog"
+    assert top.get_yscale() == bottom.get_yscale() == scale

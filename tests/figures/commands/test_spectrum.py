@@ -61,6 +61,7 @@ def test_linear_report_from_a_checkpoint(tmp_path, capsys):
     assert {p.name for p in out.iterdir() if p.suffix not in (".pdf", ".svg")} == FIGURES | {
         "interpolation.png",
         "spectrum.json",
+        "eigenvectors.pt",
         "report.html",
     }
     summary = json.loads((out / "spectrum.json").read_text())
