@@ -291,13 +291,26 @@ def reproduce_command(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    outcomes = run_claims(
-        claims, args.scale, out / "cache", device, not args.no_progress, executor, data
-    )
     argv = ["mamlscape", *args.command_line]
     datasets = {f"omniglot {Path(path).name}": path for path in omniglot or ()}
     if mini_imagenet is not None:
         datasets[f"mini-imagenet {Path(mini_imagenet).name}"] = mini_imagenet
+    try:
+        outcomes = run_claims(
+            claims, args.scale, out / "cache", device, not args.no_progress, executor, data
+        )
+    except CellFailuresError as error:
+        finished = [claim for claim in claims if claim.id in error.completed]
+        if finished:
+            run = provenance(argv, started, time.perf_counter() - start, datasets)
+            write_report(out, finished, error.completed, args.scale, device, run)
+            names = ", ".join(claim.id for claim in finished)
+            print(
+                f"mamlscape reproduce: report of the {len(finished)} claims whose cells all "
+                f"finished ({names}): {(out / 'report.html').resolve()}",
+                file=sys.stderr,
+            )
+        raise
     run = provenance(argv, started, time.perf_counter() - start, datasets)
     verdicts = write_report(out, claims, outcomes, args.scale, device, run)
     if args.scale in PIPELINE_SCALES:

@@ -94,15 +94,22 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 class CellFailuresError(RuntimeError):
-    """Some cells raised; all the others are stored in the cache."""
+    """Some cells raised; all the others are stored in the cache. ``completed`` holds the
+    outcomes of the claims whose every cell finished, for a report of what ran."""
 
-    def __init__(self, failures: list[str], summary: SweepSummary) -> None:
+    def __init__(
+        self,
+        failures: list[str],
+        summary: SweepSummary,
+        completed: dict[str, list[CellOutcome]] | None = None,
+    ) -> None:
         super().__init__(
             f"{len(failures)} cells failed ({summary.describe()}; the stored cells are kept "
             "and a rerun computes only the missing ones):\n  " + "\n  ".join(failures)
         )
         self.failures = failures
         self.summary = summary
+        self.completed = completed or {}
 
 
 def cells_of(
@@ -240,9 +247,10 @@ def run_claims(
         bar.close()
         for problem in cache.problems:
             print(f"cache: {problem}")
-    if failures:
-        raise CellFailuresError(failures, summary())
-    grouped: dict[str, list[CellOutcome]] = {claim.id: [] for claim in claims}
+    grouped: dict[str, list[CellOutcome | None]] = {claim.id: [] for claim in claims}
     for (claim, _, _), outcome in zip(plan, outcomes):
         grouped[claim.id].append(outcome)
-    return grouped
+    completed = {key: found for key, found in grouped.items() if None not in found}
+    if failures:
+        raise CellFailuresError(failures, summary(), completed)
+    return completed

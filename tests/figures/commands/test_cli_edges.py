@@ -54,3 +54,21 @@ def test_the_report_records_version_commit_command_time_and_data(tmp_path):
     )
     assert datasets["omniglot images_evaluation.zip"]["path"] == str(other.resolve())
     assert f"`{record['command']}`" in (out / "report.md").read_text()
+
+
+def test_a_failed_cell_still_leaves_a_report_of_the_claims_that_ran(tmp_path, capsys, monkeypatch):
+    from sweep_claims import FailConfig, claim_of
+
+    from figures.commands import cli
+    from figures.engine.claim import Cell
+
+    ran = claim_of("T1", [Cell(FailConfig(), 0)])
+    broken = claim_of("T2", [Cell(FailConfig(), 1), Cell(FailConfig(fail=True), 2)])
+    monkeypatch.setattr(cli, "select", lambda ids: [ran, broken])
+    status = main(["reproduce", "--scale", "smoke", "--serial", "--out", str(tmp_path)])
+    assert status == 1
+    error = capsys.readouterr().err
+    assert "report of the 1 claims whose cells all finished (T1)" in error
+    assert "1 cells failed" in error and "T2 seed 2" in error
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert [claim["id"] for claim in document["claims"]] == ["T1"]
