@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 from analysis.hvp import CurvatureOperator, check_operator
 from analysis.lanczos import Lanczos
 from analysis.probes import default_generator, rademacher
-from analysis.statistics import mean_interval
+from analysis.statistics import mean_interval, pointwise_intervals
 from analysis.trace import TraceEstimate
 from synthetic.validation import require_count, require_positive
 
@@ -72,12 +72,21 @@ class SpectralDensity:
 
     def evaluate(self, points: np.ndarray) -> np.ndarray:
         """φ̂ at ``points``: the quadrature measure smoothed by Gaussians of width σ."""
-        points = np.asarray(points, dtype=np.float64)
-        nodes = self.nodes.reshape(-1)
-        weights = self.weights.reshape(-1) / self.nodes.shape[0]
-        offsets = (points[..., None] - nodes) / self.sigma
+        return self.per_probe(points).mean(axis=0)
+
+    def per_probe(self, points: np.ndarray) -> np.ndarray:
+        """Each probe's smoothed density Σ_j τ_j⁽ˡ⁾ N(t; θ_j⁽ˡ⁾, σ²) at ``points``,
+        ``[probes, len(points)]``: φ̂ is their mean."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1)
+        offsets = (points[None, :, None] - self.nodes[:, None, :]) / self.sigma
         kernel = np.exp(-0.5 * offsets**2) / (self.sigma * math.sqrt(2.0 * math.pi))
-        return kernel @ weights
+        return np.einsum("lpj,lj->lp", kernel, self.weights)
+
+    def band(self, points: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """The pointwise Student-t interval of φ̂ over the probes at ``points`` (each probe's
+        density is an unbiased estimate of the smoothed φ): ``(low, high)``, low ≥ 0."""
+        mean, half = pointwise_intervals(self.per_probe(points), level)
+        return np.maximum(mean - half, 0.0), mean + half
 
     def grid(self, points: int = 1000, margin: float = 6.0) -> np.ndarray:
         """``points`` evenly spaced values from min(nodes) − margin·σ to max(nodes) + margin·σ."""
@@ -85,8 +94,16 @@ class SpectralDensity:
         low, high = self.nodes.min(), self.nodes.max()
         return np.linspace(low - margin * self.sigma, high + margin * self.sigma, points)
 
-    def as_dict(self) -> dict:
+    def as_dict(self, curve_points: int = 200) -> dict:
+        """Nodes, weights and moments, and the smoothed curve on ``curve_points`` points with
+        its 95% band over probes (when there are two probes or more)."""
+        points = self.grid(curve_points)
+        curve = {"points": points.tolist(), "density": self.evaluate(points).tolist()}
+        if self.nodes.shape[0] > 1:
+            low, high = self.band(points)
+            curve |= {"low": low.tolist(), "high": high.tolist(), "level": 0.95}
         return {
+            "curve": curve,
             "nodes": self.nodes.tolist(),
             "weights": self.weights.tolist(),
             "sigma": self.sigma,
@@ -141,12 +158,24 @@ def spectral_density(
 
 
 def plot_density(density: SpectralDensity, title: str = "Hessian spectral density") -> Figure:
-    """φ̂ on a log scale (the outliers of a Hessian spectrum are orders of magnitude rarer)."""
+    """φ̂ on a log scale (the outliers of a Hessian spectrum are orders of magnitude rarer),
+    with its pointwise 95% band over the probes."""
     grid = density.grid()
     values = density.evaluate(grid)
+    floor = 1e-12 * values.max()
     figure = Figure(figsize=(6.0, 3.5), layout="constrained")
     axes = figure.subplots()
-    axes.semilogy(grid, np.maximum(values, 1e-12 * values.max()))
+    axes.semilogy(grid, np.maximum(values, floor), label=r"$\hat\phi$ (mean over probes)")
+    if density.nodes.shape[0] > 1:
+        low, high = density.band(grid)
+        axes.fill_between(
+            grid,
+            np.maximum(low, floor),
+            np.maximum(high, floor),
+            alpha=0.3,
+            label="95% interval over probes (pointwise)",
+        )
+    axes.legend(fontsize="small")
     axes.set_xlabel("eigenvalue")
     axes.set_ylabel("density (log scale)")
     axes.set_title(f"{title} (SLQ: {density.nodes.shape[0]} probes, σ = {density.sigma:.2g})")

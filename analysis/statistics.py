@@ -67,8 +67,24 @@ def mean_interval(
     if array.size == 1:
         return MeanInterval(float(array[0]), math.nan, 1, level)
     sem = array.std(ddof=1) / math.sqrt(array.size)
-    quantile = stats.t.ppf(0.5 + level / 2.0, df=array.size - 1)
+    quantile = t_quantile(level, array.size)
     return MeanInterval(float(array.mean()), float(quantile * sem), int(array.size), level)
+
+
+def t_quantile(level: float, count: int) -> float:
+    """The two-sided Student-t quantile for a ``level`` interval of the mean of ``count``
+    values (``count - 1`` degrees of freedom)."""
+    return float(stats.t.ppf(0.5 + level / 2.0, df=count - 1))
+
+
+def pointwise_intervals(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Means over axis 0 of ``samples [count, points]`` and their Student-t half-widths at
+    ``level``, point by point (the curve analogue of :func:`mean_interval`; needs count ≥ 2)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim != 2 or samples.shape[0] < 2:
+        raise ValueError(f"pointwise_intervals needs [count >= 2, points], got {samples.shape}")
+    sem = samples.std(axis=0, ddof=1) / math.sqrt(samples.shape[0])
+    return samples.mean(axis=0), t_quantile(level, samples.shape[0]) * sem
 
 
 def paired_ratio(numerator: torch.Tensor, denominator: torch.Tensor, level: float = 0.95) -> dict:

@@ -149,3 +149,36 @@ def test_slq_trace_has_an_interval_over_probes_that_covers_the_exact_trace():
     off = dataclasses.replace(slq, method="shifted", trace=slq.high + 2 * slq.half_width + 1)
     assert disagreements({"slq": slq, "shifted": off}) == [("slq", "shifted")]
     assert disagreements({"slq": slq, "same": slq}) == []
+
+
+def smoothed_spectrum(eigenvalues: torch.Tensor, points: np.ndarray, sigma: float) -> np.ndarray:
+    """The exact φ_σ(t) = (1/n) Σ_i N(t; λ_i, σ²)."""
+    offsets = (points[:, None] - eigenvalues.numpy()[None, :]) / sigma
+    return (np.exp(-0.5 * offsets**2) / (sigma * np.sqrt(2 * np.pi))).mean(axis=1)
+
+
+def test_the_density_band_is_exact_where_every_probe_sees_the_whole_spectrum():
+    eigenvalues = torch.linspace(-2.0, 5.0, 12, dtype=torch.float64)
+    density = spectral_density(
+        MatrixOperator(torch.diag(eigenvalues)), probes=3, steps=12, sigma=0.3
+    )
+    points = density.grid(50)
+    low, high = density.band(points)
+    exact = smoothed_spectrum(eigenvalues, points, 0.3)
+    np.testing.assert_allclose(density.evaluate(points), exact, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(high - low, 0.0, atol=1e-8)  # Rademacher weights: all 1/n
+
+
+def test_the_density_band_covers_the_exact_smoothed_spectrum():
+    generator = torch.Generator().manual_seed(3)
+    eigenvalues = torch.linspace(-2.0, 5.0, 40, dtype=torch.float64)
+    rotation, _ = torch.linalg.qr(torch.randn(40, 40, dtype=torch.float64, generator=generator))
+    matrix = rotation @ torch.diag(eigenvalues) @ rotation.T
+    density = spectral_density(MatrixOperator(matrix), 30, 40, generator=generator, sigma=0.5)
+    points = density.grid(200)
+    low, high = density.band(points)
+    inside = (low <= smoothed_spectrum(eigenvalues, points, 0.5) + 1e-12) & (
+        smoothed_spectrum(eigenvalues, points, 0.5) <= high + 1e-12
+    )
+    assert (high - low).max() > 0 and inside.mean() >= 0.8, inside.mean()
+    assert set(density.as_dict()["curve"]) == {"points", "density", "low", "high", "level"}
