@@ -118,19 +118,24 @@ def train_resumably(
     save_seconds: float | None = None,
     progress: Any = None,
     on_save: Callable[[Progress], None] | None = None,
+    stop_every: int | None = None,
 ) -> TrainResult:
     """``algorithms.train`` for ``iterations`` outer steps, saving and resuming as the module
     says; ``state_path=None`` saves nothing. ``params``, ``optimizer`` and ``generator`` are
     set to the saved state before training goes on. ``progress``, if given, is a tqdm bar
     advanced by the iterations done (resumed ones included), showing the latest chunk's mean
     meta-loss. ``on_save``, if given, is called with each state before it is saved (also
-    with ``state_path=None``, at the same iterations). A NaN/Inf meta-loss raises
+    with ``state_path=None``, at the same iterations). With ``stop_every`` the chunks end at
+    every multiple of it and the state is saved there too, so ``on_save`` sees each of
+    those iterations (a caller measuring along training, claim H1). A NaN/Inf meta-loss raises
     ``DivergenceError`` counted from the run's start; the last saved state stays."""
     require_count("iterations", iterations)
     if save_every is not None:
         require_count("save_every", save_every)
     if save_seconds is not None:
         require_positive("save_seconds", save_seconds)
+    if stop_every is not None:
+        require_count("stop_every", stop_every)
     state = None if state_path is None else load_progress(Path(state_path), run_key)
     if state is None:
         state = Progress(0, params, optimizer.state_dict(), generator.get_state(), [], 0.0)
@@ -142,6 +147,8 @@ def train_resumably(
     last_save = (state.done, time.monotonic())
     while state.done < iterations:
         chunk = min(step, iterations - state.done)
+        if stop_every is not None:
+            chunk = min(chunk, stop_every - state.done % stop_every)
         try:
             result = train(
                 learner,
@@ -170,7 +177,8 @@ def train_resumably(
         due = (save_every is not None and state.done - last_save[0] >= save_every) or (
             save_seconds is not None and time.monotonic() - last_save[1] >= save_seconds
         )
-        if due or state.done == iterations:
+        stopped = stop_every is not None and state.done % stop_every == 0
+        if due or stopped or state.done == iterations:
             if on_save is not None:
                 on_save(state)
             if state_path is not None:

@@ -33,20 +33,25 @@ Example:
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from algorithms import MLP, MetaLearner, make, mse, parameters_of, train
+from algorithms import MLP, MetaLearner, make, mse, parameters_of
 from algorithms.convnet import exact_higher_derivatives
 from algorithms.params import Params
+from algorithms.resumable_training import Progress, train_resumably
 from analysis import HessianOperator, extreme_eigenvalues, sam_sharpness
 from figures.claims.fewshot import FewShotSetup, placed
 from figures.claims.fewshot_cost import protocol, training_seconds
 from figures.claims.sharp_family import VARIANTS, require_algorithms
+from figures.engine.cell_state import state_path
+from figures.engine.files import write_json
 from synthetic import SinusoidTasks
 from synthetic.task_sampler import TaskSampler
 from synthetic.validation import require_count, require_non_negative, require_positive
@@ -113,32 +118,48 @@ class Trajectory:
     outer_lr: float
     probe: FlatnessProbe
     device: str = "cpu"
+    save_seconds: float | None = None
 
     def run(self, seed: int) -> dict[str, Any]:
-        """Train from the learner's model in chunks; F at each snapshot, flatness where measured."""
+        """Train from the learner's model, stopping at each snapshot for F and, where measured,
+        the flatness. Inside a cell (``figures.engine.cell_state``) the run's state is saved
+        at every snapshot and every ``save_seconds``, and each snapshot's numbers as soon as
+        they are measured: a killed cell resumes where it stopped and measures no snapshot
+        twice, ending with an uninterrupted run's numbers."""
         objective = self.objective(seed)
         params = parameters_of(self.learner.model)
-        optimizer = torch.optim.Adam(params.values(), lr=self.outer_lr)
-        generator = torch.Generator(self.device).manual_seed(seed)
-        snapshots, done, seconds = [], 0, 0.0
-        while done < self.iterations:
-            chunk = min(self.snapshot_every, self.iterations - done)
-            trained = train(
-                self.learner,
-                params,
-                self.tasks,
-                chunk,
-                generator,
-                optimizer=optimizer,
-                progress=False,
-                meta_batch=self.meta_batch,
-            )
-            done, seconds = done + chunk, seconds + trained.seconds
-            snapshot: dict[str, Any] = {"iteration": done, "meta_loss": objective(params).item()}
-            if self.measured_at(done):
-                snapshot |= self.measure(objective, params, seed)
-            snapshots.append(snapshot)
-        return {"snapshots": snapshots, "train_seconds": seconds}
+        name = f"h1-{self.learner.name}-seed{seed}"
+        progress, measured = state_path(name), state_path(f"{name}-snapshots")
+        record = None if measured is None else measured.with_suffix(".json")
+        snapshots = _recorded(record)
+
+        def snapshot(state: Progress) -> None:
+            if state.done % self.snapshot_every and state.done != self.iterations:
+                return
+            if state.done not in snapshots:
+                numbers = {"iteration": state.done, "meta_loss": objective(params).item()}
+                if self.measured_at(state.done):
+                    numbers |= self.measure(objective, params, seed)
+                snapshots[state.done] = numbers
+                if record is not None:
+                    write_json(record, list(snapshots.values()))
+
+        trained = train_resumably(
+            self.learner,
+            params,
+            self.tasks,
+            self.iterations,
+            torch.Generator(self.device).manual_seed(seed),
+            torch.optim.Adam(params.values(), lr=self.outer_lr),
+            meta_batch=self.meta_batch,
+            state_path=progress,
+            run_key={"learner": self.learner.name, "inner_lr": self.learner.inner_lr, "seed": seed},
+            save_seconds=self.save_seconds,
+            on_save=snapshot,
+            stop_every=self.snapshot_every,
+        )
+        ordered = [snapshots[done] for done in sorted(snapshots)]
+        return {"snapshots": ordered, "train_seconds": trained.seconds}
 
     def objective(self, seed: int) -> Callable[[Params], torch.Tensor]:
         """F: MAML's meta-loss on the seed's fixed ``probe.measure_tasks`` tasks."""
@@ -269,6 +290,7 @@ class GlyphFlatnessArm:
             setup.outer_lr,
             self.probe,
             self.device,
+            setup.save_seconds,
         )
 
     def run(self, seed: int) -> dict[str, Any]:
@@ -286,3 +308,10 @@ def measurement_seconds(arm: GlyphFlatnessArm) -> float:
 
 def _identity(arm: SinusoidFlatnessArm | GlyphFlatnessArm) -> dict[str, Any]:
     return {"algorithm": arm.algorithm, "rho": arm.rho}
+
+
+def _recorded(record: Path | None) -> dict[int, dict[str, Any]]:
+    """The snapshots an earlier, killed run of the cell measured, by iteration ({} if none)."""
+    if record is None or not record.exists():
+        return {}
+    return {snapshot["iteration"]: snapshot for snapshot in json.loads(record.read_text())}

@@ -128,3 +128,33 @@ def test_h1_figure_draws_every_meta_loss_and_measure():
     figure = flatness_figure(flatness_results(factors) + flatness_results(factors, "glyph"))
     assert len(figure.axes) == 6
     plt.close(figure)
+
+
+def test_a_killed_arm_resumes_and_measures_no_snapshot_twice(tmp_path, monkeypatch):
+    from figures.claims.h1_flatness_arms import FlatnessProbe, SinusoidFlatnessArm, Trajectory
+    from figures.engine.cell_state import cell_state
+
+    arm = SinusoidFlatnessArm(
+        "maml", iterations=25, snapshot_every=10, hidden=8, probe=FlatnessProbe(measure_tasks=3)
+    )
+    measure, calls = Trajectory.measure, []
+
+    def without_seconds(result):
+        return [{k: v for k, v in s.items() if "seconds" not in k} for s in result["snapshots"]]
+
+    def dying(self, objective, params, seed):
+        calls.append(len(calls))
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed at the second snapshot")
+        return measure(self, objective, params, seed)
+
+    uninterrupted = without_seconds(arm.run(seed=1))
+    monkeypatch.setattr(Trajectory, "measure", dying)
+    with cell_state(tmp_path), pytest.raises(KeyboardInterrupt):
+        arm.run(seed=1)
+    calls.clear()
+    monkeypatch.setattr(Trajectory, "measure", lambda *a: calls.append(0) or measure(*a))
+    with cell_state(tmp_path):
+        resumed = without_seconds(arm.run(seed=1))
+    assert resumed == uninterrupted
+    assert len(calls) == 2, "the first snapshot's measurement was kept, not redone"
