@@ -9,8 +9,9 @@ same function: the MAML meta-loss
 
 of that batch, whatever the arm trained with. Two task families: sinusoids
 (MLP 1-h-h-1, Finn et al.'s tasks; ``SinusoidFlatnessArm``) and 5-way
-few-shot glyph tasks of the meta-train alphabets (the conv net of
-``figures.claims.fewshot``; ``GlyphFlatnessArm``).
+few-shot image tasks of the meta-train classes (the conv net of
+``figures.claims.fewshot``; ``GlyphFlatnessArm``), whose results are labelled by
+the data they ran on: ``glyphs``, ``omniglot`` or ``mini-imagenet``.
 
 Training stops at snapshots every ``snapshot_every`` iterations (the same
 Adam state and task stream run on, so the snapshots are points of one run).
@@ -295,7 +296,8 @@ class GlyphFlatnessArm:
 
     def run(self, seed: int) -> dict[str, Any]:
         trajectory = self.trajectory(seed)
-        return {"seed": seed, "objective": "glyph", **_identity(self), **trajectory.run(seed)}
+        source = placed(self).source
+        return {"seed": seed, "objective": source, **_identity(self), **trajectory.run(seed)}
 
 
 @functools.lru_cache(maxsize=16)
