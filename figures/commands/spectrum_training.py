@@ -1,8 +1,8 @@
 """``mamlscape spectrum --checkpoints DIR``: the curvature along training, against Adam's edge.
 
     mamlscape spectrum --algo maml --tasks linear --checkpoints DIR [--objective meta]
-                       [--k 5] [--seed 0] [--meta-batch 25] [--device cpu] [--no-progress]
-                       --out REPORT
+                       [--k 5] [--seed 0] [--meta-batch 25] [--device cpu] [--memory-gb G]
+                       [--no-progress] --out REPORT
 
 ``DIR`` is the ``--out`` of ``mamlscape train --save-every N --keep-checkpoints``
 (or its ``checkpoints/``). At every kept checkpoint θ_t, in iteration order,
@@ -22,6 +22,10 @@ same for all) is measured, in float64 (``figures.commands.spectrum_setup``):
 - tr(H) by Hutch++ at the report's budget, with its 95% interval, from the
   same probes at every checkpoint, so that its changes along training are not
   probe noise.
+
+The products run as the one-θ report's do: one kept graph, or task chunks when
+the graph would not fit in ``--memory-gb`` (``analysis.memory_plan``; the plan
+is recorded per checkpoint).
 
 Lanczos at θ_{t+1} starts from θ_t's Ritz vectors (``analysis.warm_start``):
 fewer products, the same answers; the first checkpoint's eigenvalues are the
@@ -58,7 +62,8 @@ from tqdm.auto import tqdm
 
 from algorithms import checkpoint_metadata
 from algorithms.convnet import exact_higher_derivatives
-from analysis.hvp import HessianOperator
+from analysis.flat import ParamLayout
+from analysis.memory_plan import plan_hessian
 from analysis.preconditioned import (
     PreconditionedOperator,
     adam_preconditioner,
@@ -213,15 +218,15 @@ def _measured(
     """The numbers of one checkpoint (see the module docstring)."""
     start = time.perf_counter()
     params, _ = checkpoint_params(kept.path, setup.model, device)
-    operator = HessianOperator(setup.objective, params)
+    budget = None if config.memory_gb is None else int(config.memory_gb * 2**30)
+    operator, plan = plan_hessian(setup.objective_of, setup.tasks, params, budget)
+    layout = ParamLayout.of(params)
     ends = hessian(operator)
     after_ends = operator.hvp_count
     exp_avg_sq = {
         name: v.to(device=device, dtype=torch.float64) for name, v in state.exp_avg_sq.items()
     }
-    diagonal = adam_preconditioner(
-        operator.layout.flatten(exp_avg_sq), state.step, state.betas, state.eps
-    )
+    diagonal = adam_preconditioner(layout.flatten(exp_avg_sq), state.step, state.betas, state.eps)
     top = preconditioned(PreconditionedOperator(operator, diagonal))
     after_top = operator.hvp_count
     trace = hutch_plus_plus(
@@ -241,6 +246,7 @@ def _measured(
         "preconditioned_error_bound": top.largest_error_bounds[0],
         "preconditioned_converged": top.converged,
         "adam": state.as_dict(),
+        "hessian_execution": plan.as_dict(),
         "stability_threshold": stability_threshold(state.lr, state.betas[0]),
         "trace": trace.as_dict(),
         "hvp_count": {
