@@ -52,7 +52,7 @@ def test_h1_with_rho_zero_takes_maml_steps_on_both_meta_losses_and_cannot_pass()
     assert all(len(distinct) == 1 for distinct in finals.values())
     verdict = flatness_check(results)
     assert verdict.status == "INCONCLUSIVE"
-    assert verdict.reason.count("Δ = 0 ± 0 (unresolved)") == 2 * len(VARIANTS) * 2
+    assert verdict.explanation.count("Δ = 0 ± 0 (unresolved)") == 2 * len(VARIANTS) * 2
     assert verdict.evidence.seeds == 2
 
 
@@ -60,7 +60,7 @@ def test_h1_passes_flatter_variants_and_the_reversed_variants_fail_through_the_s
     factors = {variant: FLATTER for variant in VARIANTS}
     results = flatness_results(factors) + flatness_results(factors, objective="glyph")
     verdict = flatness_check(results)
-    assert verdict.status == "PASS", verdict.reason
+    assert verdict.status == "PASS", verdict.explanation
     assert verdict.evidence.seeds == 5 and "fraction of MAML's value" in verdict.evidence.resolvable
     reversed_ = {variant: SHARPER for variant in VARIANTS}
     results = flatness_results(reversed_) + flatness_results(reversed_, objective="glyph")
@@ -87,7 +87,11 @@ def test_h1_needs_every_variant_on_every_meta_loss():
     )
     verdict = flatness_check(results)
     assert verdict.status == "FAIL"
-    assert "glyph sharp-maml-efficient λ_max" in verdict.reason
+    assert "glyph sharp-maml-efficient λ_max" in verdict.explanation
+    assert [(label, part.status) for label, part in verdict.parts] == [
+        ("sinusoid", "PASS"),
+        ("glyph", "FAIL"),
+    ], "each meta-loss a part with its own status"
 
 
 def test_h1_leaves_out_comparisons_at_unmatched_losses():
@@ -95,7 +99,7 @@ def test_h1_leaves_out_comparisons_at_unmatched_losses():
     while a resolved FAIL of a matched comparison stands."""
     unmatched = flatness_results({"sharp-maml-up": FLATTER}, loss_factor=1.5)
     verdict = flatness_check(unmatched)
-    assert verdict.status == "INCONCLUSIVE" and "left out" in verdict.reason
+    assert verdict.status == "INCONCLUSIVE" and "left out" in verdict.explanation
     matched = flatness_results({"sharp-maml-low": FLATTER})
     assert flatness_check(matched + unmatched[1::2]).status == "INCONCLUSIVE"
     failing = flatness_results({"sharp-maml-low": SHARPER})
