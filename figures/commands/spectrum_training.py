@@ -53,6 +53,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -171,10 +172,19 @@ def run_along_training(
     hessian = WarmStartedEigenvalues(config.k, seed=config.seed)
     preconditioned = WarmStartedEigenvalues(1, ends="largest", seed=config.seed)
     bar = tqdm(total=len(run.checkpoints), desc="spectrum", unit="checkpoint", disable=not progress)
+    partial = out_dir / PARTIAL
+    identity = {
+        "config": json.loads(json.dumps(asdict(config), default=str)),
+        "checkpoints": [[str(kept.path), kept.path.stat().st_mtime_ns] for kept in run.checkpoints],
+    }
+    done = _done_points(partial, identity)
     points = []
     with exact_higher_derivatives(setup.model), bar:
         for kept, state in zip(run.checkpoints, run.states):
-            point = _measured(config, setup, kept, state, hessian, preconditioned, device)
+            point = done.get(str(kept.path))
+            if point is None:
+                point = _measured(config, setup, kept, state, hessian, preconditioned, device)
+                write_json(partial, {**identity, "points": [*points, point]})
             points.append(point)
             bar.set_postfix_str(
                 f"iteration {kept.iteration}, λ_max {point['lambda_max']:.4g}, "
@@ -201,9 +211,29 @@ def run_along_training(
     }
     save_figure(out_dir / "along_training.png", plot_along_training(summary))
     write_json(out_dir / "along_training.json", summary)
+    partial.unlink(missing_ok=True)
     page = render_along_training(summary, ["along_training.png"])
     write_atomically(out_dir / "report.html", lambda stream: stream.write(page.encode()))
     return summary
+
+
+PARTIAL = "along_training.partial.json"
+"""The checkpoints measured so far, kept in ``--out`` while the run goes on: a stopped run
+rerun with the same command measures only the rest (their Lanczos starts cold, so their
+product counts may differ; the values agree to the error bounds)."""
+
+
+def _done_points(partial: Path, identity: dict) -> dict[str, dict]:
+    """The points an earlier, stopped run of the same measurement left, by checkpoint path."""
+    if not partial.exists():
+        return {}
+    try:
+        saved = json.loads(partial.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if {key: saved.get(key) for key in identity} != identity:
+        return {}
+    return {point["checkpoint"]: point for point in saved.get("points", [])}
 
 
 def _measured(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 import torch
@@ -185,3 +186,36 @@ def test_checkpoints_of_several_runs_or_without_adams_state_are_refused(trained,
     message = refused(capsys, out, *SPECTRUM, "--checkpoints", str(stateless))
     assert "iteration-000004.pt has no outer optimiser state beside it" in message
     assert "retrain with `mamlscape train --save-every N --keep-checkpoints" in message
+
+
+def test_a_stopped_measurement_resumes_at_the_first_checkpoint_not_measured(tmp_path, monkeypatch):
+    from figures.commands import spectrum_training
+    from figures.commands.spectrum_setup import SpectrumConfig
+    from figures.commands.train import TrainConfig, run_training
+
+    train = TrainConfig("maml", "linear", iterations=6, meta_batch=2, save_every=2)
+    run_training(replace(train, keep_checkpoints=True), tmp_path / "run")
+    config = SpectrumConfig(algo="maml", tasks="linear", k=1, meta_batch=2, trace_budget=6)
+    run = spectrum_training.checked_run(config, tmp_path / "run")
+    whole = spectrum_training.run_along_training(config, run, tmp_path / "whole")
+    measure, measured = spectrum_training._measured, []
+
+    def dying(*args):
+        if len(measured) == 2:
+            raise KeyboardInterrupt("stopped at the third checkpoint")
+        measured.append(args[2].iteration)
+        return measure(*args)
+
+    monkeypatch.setattr(spectrum_training, "_measured", dying)
+    with pytest.raises(KeyboardInterrupt):
+        spectrum_training.run_along_training(config, run, tmp_path / "resumed")
+    assert (tmp_path / "resumed" / spectrum_training.PARTIAL).exists()
+    measured.clear()
+    monkeypatch.setattr(
+        spectrum_training, "_measured", lambda *a: measured.append(0) or measure(*a)
+    )
+    resumed = spectrum_training.run_along_training(config, run, tmp_path / "resumed")
+    assert len(measured) == 1, "only the checkpoint the stop left"
+    for a, b in zip(whole["checkpoints"], resumed["checkpoints"]):
+        assert b["lambda_max"] == pytest.approx(a["lambda_max"], rel=1e-8)
+    assert not (tmp_path / "resumed" / spectrum_training.PARTIAL).exists()
