@@ -25,13 +25,16 @@ test: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/mamlscape reproduce --scale quick --out $(OUT)
 
-# Every figure of both HTML reports embedded, captioned, in PNG/PDF/SVG; rendered in headless
-# Chromium to results/check-report/ when Debian's chromium is installed.
+# Every figure of the HTML reports (claims, spectrum, along training) embedded or beside the
+# page, captioned, in PNG/PDF/SVG; rendered in headless Chromium to results/check-report/ when
+# Debian's chromium is installed.
 CHECKED := results/check-report
 check-report: $(STAMP)
 	$(BIN)/mamlscape reproduce --scale smoke --claims L2,A2,S2 --out $(CHECKED)/claims
-	$(BIN)/mamlscape spectrum --algo maml --tasks sinusoid --k 3 --no-progress --out $(CHECKED)/spectrum
-	$(BIN)/python -m figures.commands.check_report --out $(CHECKED) $(CHECKED)/claims/report.html $(CHECKED)/spectrum/report.html
+	$(BIN)/mamlscape spectrum --algo maml --tasks sinusoid --k 3 --per-layer --no-progress --out $(CHECKED)/spectrum
+	$(BIN)/mamlscape train --algo maml --tasks sinusoid --iterations 200 --save-every 50 --keep-checkpoints --force --no-progress --out $(CHECKED)/train
+	$(BIN)/mamlscape spectrum --algo maml --tasks sinusoid --checkpoints $(CHECKED)/train --k 2 --no-progress --out $(CHECKED)/along
+	$(BIN)/python -m figures.commands.check_report --out $(CHECKED) $(CHECKED)/claims/report.html $(CHECKED)/spectrum/report.html $(CHECKED)/along/report.html
 
 # The README's spectrum figures: MAML on sinusoids, kept checkpoints, per-layer and along training.
 README_RUN := results/readme-spectrum

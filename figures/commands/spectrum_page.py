@@ -152,8 +152,8 @@ def page(title: str, body: str) -> str:
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Spectrum: {heading}</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:auto}}
-td,th{{padding:0.2em 0.8em;text-align:right}}img{{max-width:34em}}
-figure{{display:inline-block}}</style></head><body>
+td,th{{padding:0.2em 0.8em;text-align:right}}img{{max-width:100%}}
+figure{{display:inline-block;max-width:100%;margin:0.5em}}</style></head><body>
 <h1>{heading}</h1>
 {body}
 </body></html>

@@ -71,7 +71,7 @@ def plot_along_training(summary: dict) -> Figure:
     )
     if min(preconditioned + thresholds) > 0:
         right.set_yscale("log")
-    right.set_title("Adam: preconditioned sharpness, stability threshold")
+    right.set_title("Adam: preconditioned sharpness")
     for axes in (left, middle, right):
         axes.set_xlabel("iteration")
         axes.legend(fontsize="small")
