@@ -60,7 +60,7 @@ from figures.commands.spectrum import add_spectrum_command
 from figures.commands.train import add_train_command
 from figures.engine.claim import PIPELINE_SCALES, SCALES, Claim
 from figures.engine.files import write_json
-from figures.engine.provenance import provenance
+from figures.engine.provenance import provenance, run_commit
 from figures.engine.report import PIPELINE_NOTE, write_report
 from figures.engine.runner import CellFailuresError, SweepInterrupted, run_claims
 from figures.engine.verdict_summary import render_summary, replace_block, summary_copy
@@ -291,6 +291,7 @@ def reproduce_command(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    commit = run_commit()
     argv = ["mamlscape", *args.command_line]
     datasets = {f"omniglot {Path(path).name}": path for path in omniglot or ()}
     if mini_imagenet is not None:
@@ -302,7 +303,7 @@ def reproduce_command(args: argparse.Namespace) -> int:
     except CellFailuresError as error:
         finished = [claim for claim in claims if claim.id in error.completed]
         if finished:
-            run = provenance(argv, started, time.perf_counter() - start, datasets)
+            run = provenance(argv, started, time.perf_counter() - start, datasets, commit)
             write_report(out, finished, error.completed, args.scale, device, run)
             names = ", ".join(claim.id for claim in finished)
             print(
@@ -311,7 +312,7 @@ def reproduce_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise
-    run = provenance(argv, started, time.perf_counter() - start, datasets)
+    run = provenance(argv, started, time.perf_counter() - start, datasets, commit)
     verdicts = write_report(out, claims, outcomes, args.scale, device, run)
     if args.scale in PIPELINE_SCALES:
         print(f"  {PIPELINE_NOTE}")

@@ -4,7 +4,8 @@
 both reports, so a shared report says how to rerun it and on which data:
 
 - ``mamlscape``: the installed package version; ``commit``: the git commit of
-  the source tree (None outside a checkout, e.g. from an export);
+  the source tree when the run started (:func:`run_commit`; ``-dirty`` when it
+  had uncommitted changes; None outside a checkout, e.g. from an export);
 - ``command``: the command line as typed; ``started``: ISO 8601 UTC;
   ``seconds``: the run's wall time;
 - ``datasets``: each data path given, with the SHA-256 of its content
@@ -12,7 +13,7 @@ both reports, so a shared report says how to rerun it and on which data:
   paths and bytes in sorted order).
 
 Example:
-    >>> record = provenance(["mamlscape", "reproduce"], "2026-12-02T17:00:00Z", 12.5, {})
+    >>> record = provenance(["mamlscape", "reproduce"], "2026-12-02T17:00:00Z", 12.5, {}, None)
     >>> record["command"], record["seconds"], record["datasets"]
     ('mamlscape reproduce', 12.5, {})
 """
@@ -29,12 +30,17 @@ from synthetic.files import content_hash
 
 
 def provenance(
-    argv: list[str], started: str, seconds: float, datasets: dict[str, str | None]
+    argv: list[str],
+    started: str,
+    seconds: float,
+    datasets: dict[str, str | None],
+    commit: str | None,
 ) -> dict[str, Any]:
-    """The record of the module docstring; ``datasets`` maps a name to a path (or None)."""
+    """The record of the module docstring; ``datasets`` maps a name to a path (or None);
+    ``commit`` is :func:`run_commit` taken when the run started (the code it ran)."""
     return {
         "mamlscape": metadata.version("mamlscape"),
-        "commit": git_commit(Path(__file__).parent),
+        "commit": commit,
         "command": shlex.join(argv),
         "started": started,
         "seconds": round(seconds, 1),
@@ -57,3 +63,9 @@ def describe(record: dict[str, Any]) -> str:
         f"mamlscape {record['mamlscape']} ({commit}); `{record['command']}`, started "
         f"{record['started']}, {record['seconds']:.0f} s" + (f"; data: {data}" if data else "")
     )
+
+
+def run_commit() -> str | None:
+    """The checkout's commit now, to record at the start of a run (its code, not the code
+    the checkout holds when the run ends)."""
+    return git_commit(Path(__file__).parent)

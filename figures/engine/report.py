@@ -123,7 +123,7 @@ def write_report(
         entry = claim_entry(claim, verdicts[claim.id], outcomes[claim.id])
         document[section_of[claim.kind]].append(entry)
     write_json(out_dir / "results.json", document)
-    commit = git_commit(Path(__file__).parent)
+    commit = run["commit"] if run is not None else git_commit(Path(__file__).parent)
     write_json(out_dir / "verdicts.json", verdict_summary(document, commit))
     markdown = render_markdown(document)
     write_atomically(out_dir / "report.md", lambda stream: stream.write(markdown.encode()))

@@ -72,10 +72,11 @@ def markdown_row(cells: list[str]) -> str:
 
 
 def git_commit(folder: Path) -> str | None:
-    """The short commit of the checkout holding ``folder``, or ``None`` outside git."""
+    """The short commit of the checkout holding ``folder``, with ``-dirty`` when tracked files
+    differ from it, or ``None`` outside git."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(folder), "describe", "--always", "--dirty", "--exclude=*"],
             capture_output=True,
             text=True,
             timeout=10,
