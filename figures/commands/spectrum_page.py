@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from analysis.spectrum import ExtremeEigenvalues
 from analysis.trace import TraceEstimate, disagreements
-from figures.engine.files import VECTOR_FORMATS
+from figures.engine.files import figure_links
 
 
 def plot_eigenvalues(spectrum: ExtremeEigenvalues) -> Figure:
@@ -165,16 +165,8 @@ def figures_html(captions: dict[str, str]) -> str:
     links to its PNG, PDF and SVG."""
     return "".join(
         f'<figure><img src="{name}" alt="{html.escape(caption)}">'
-        f"<figcaption>{html.escape(caption)} Files: {_file_links(name)}</figcaption></figure>"
+        f"<figcaption>{html.escape(caption)} Files: {figure_links(name)}</figcaption></figure>"
         for name, caption in captions.items()
-    )
-
-
-def _file_links(png: str) -> str:
-    stem = png.removesuffix(".png")
-    return " · ".join(
-        f'<a href="{stem}.{extension}">{extension.upper()}</a>'
-        for extension in ("png", *VECTOR_FORMATS)
     )
 
 

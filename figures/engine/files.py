@@ -40,6 +40,15 @@ def save_figure(path: str | Path, figure: Figure) -> None:
         )
 
 
+def figure_links(png: str) -> str:
+    """HTML links to a figure's PNG (``png``, relative to the page) and its PDF and SVG."""
+    stem = png.removesuffix(".png")
+    return " · ".join(
+        f"<a href='{stem}.{extension}'>{extension.upper()}</a>"
+        for extension in ("png", *VECTOR_FORMATS)
+    )
+
+
 def optional_path(path: Path | None) -> str | None:
     """A path as JSON: its text, or None."""
     return None if path is None else str(path)

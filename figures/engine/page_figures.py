@@ -3,8 +3,9 @@
 :func:`page_figures` lists every ``<figure>`` of a page (its image source,
 caption and the links in the caption) and :func:`figure_problems` says what is
 wrong with one: an image that is neither embedded nor beside the page, not a
-PNG, a caption that is only a file name, a PNG without its PDF and SVG.
-``mamlscape`` 's ``make check-report`` and the tests both use it.
+PNG, a caption that is only a file name, a PNG without its PDF and SVG;
+:func:`page_problems` does it for every figure of a page. ``make check-report``
+(``figures.commands.check_report``) and the tests use it.
 
 Example:
     >>> import tempfile, pathlib

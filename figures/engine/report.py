@@ -45,7 +45,7 @@ import torch
 
 from figures.engine.claim import PIPELINE_SCALES, Claim, Verdict
 from figures.engine.cost import protocol_rows
-from figures.engine.files import VECTOR_FORMATS, save_figure, write_json
+from figures.engine.files import VECTOR_FORMATS, figure_links, save_figure, write_json
 from figures.engine.provenance import describe
 from figures.engine.runner import CellOutcome, results_of
 from figures.engine.verdict_summary import (
@@ -196,16 +196,11 @@ def figure_caption(claim: dict[str, Any]) -> str:
 
 def figure_html(claim: dict[str, Any], png: bytes) -> str:
     """The claim's figure embedded as PNG, captioned, with links to its PDF and SVG."""
-    stem = claim["figure"].removesuffix(".png")
-    links = " · ".join(
-        f"<a href='{stem}.{extension}'>{extension.upper()}</a>"
-        for extension in ("png", *VECTOR_FORMATS)
-    )
     caption = html.escape(figure_caption(claim))
     return (
         f"<figure><img alt='{caption}' src='data:image/png;base64,"
-        f"{base64.b64encode(png).decode()}'><figcaption>{caption} Files: {links}"
-        "</figcaption></figure>"
+        f"{base64.b64encode(png).decode()}'><figcaption>{caption} Files: "
+        f"{figure_links(claim['figure'])}</figcaption></figure>"
     )
 
 
