@@ -178,7 +178,9 @@ def run_claims(
     executor: Executor | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> dict[str, list[CellOutcome]]:
-    """Results of every cell of ``claims``, computing on ``executor`` only those not cached."""
+    """Results of every cell of ``claims``, computing on ``executor`` only those not cached
+    (a cell several claims share, once); raises ``CellFailuresError`` (carrying the claims
+    whose cells all finished) if any cell raised."""
     cache = CellCache(cache_dir)
     plan = [
         (claim, cell, entry_of(cell))
