@@ -69,7 +69,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from analysis.flat import Params, check_loss
-from analysis.hvp import CurvatureOperator, PointOperator, check_operator
+from analysis.hvp import CurvatureOperator, PointOperator, check_operator, pulled_back
 from analysis.probes import default_generator, gaussian
 from analysis.spectrum import extreme_eigenvalues
 from analysis.trace import hutch_plus_plus
@@ -107,24 +107,8 @@ class OutputCurvatureOperator(PointOperator):
         leaf, outputs, dual, pulled = graph
         if not outputs.requires_grad:
             return torch.zeros_like(vector)
-        (pushed,) = torch.autograd.grad(
-            pulled,
-            dual,
-            grad_outputs=vector,
-            retain_graph=True,
-            allow_unused=True,
-            materialize_grads=True,
-        )
-        weighted = self._output_product(pushed.detach())
-        (product,) = torch.autograd.grad(
-            outputs,
-            leaf,
-            grad_outputs=weighted,
-            retain_graph=retain,
-            allow_unused=True,
-            materialize_grads=True,
-        )
-        return product
+        pushed = pulled_back(pulled, dual, vector, retain=True)
+        return pulled_back(outputs, leaf, self._output_product(pushed.detach()), retain)
 
     def _build_graph(
         self,

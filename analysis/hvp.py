@@ -158,15 +158,7 @@ class HessianOperator(PointOperator):
         leaf, gradient = graph
         if not gradient.requires_grad:
             return torch.zeros_like(vector)
-        (product,) = torch.autograd.grad(
-            gradient,
-            leaf,
-            grad_outputs=vector,
-            retain_graph=retain,
-            allow_unused=True,
-            materialize_grads=True,
-        )
-        return product
+        return pulled_back(gradient, leaf, vector, retain)
 
     def _build_graph(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A fresh leaf at θ and ∇L(θ) with its graph."""
@@ -202,6 +194,22 @@ class MatrixOperator(CurvatureOperator):
 
     def _apply(self, vector: torch.Tensor) -> torch.Tensor:
         return self.matrix @ vector
+
+
+def pulled_back(
+    outputs: torch.Tensor, inputs: torch.Tensor, cotangent: torch.Tensor, retain: bool
+) -> torch.Tensor:
+    """(∂outputs/∂inputs)ᵀ cotangent through the recorded graph (zeros where unused),
+    keeping the graph when ``retain``."""
+    (product,) = torch.autograd.grad(
+        outputs,
+        inputs,
+        grad_outputs=cotangent,
+        retain_graph=retain,
+        allow_unused=True,
+        materialize_grads=True,
+    )
+    return product
 
 
 def check_operator(operator: object) -> None:

@@ -19,19 +19,11 @@ from figures.commands.cli import main
 from figures.commands.kept_checkpoints import adam_state, kept_checkpoints
 from figures.commands.spectrum import run_spectrum_report
 from figures.commands.spectrum_setup import SpectrumConfig, build_setup
+from tests.figures.commands.test_spectrum import SMALL
 
 TRAIN = ["train", "--tasks", "linear", "--iterations", "6", "--meta-batch", "4", "--no-progress"]
 KEEP = ["--save-every", "2", "--keep-checkpoints"]
 SPECTRUM = ["spectrum", "--algo", "maml", "--tasks", "linear", "--k", "2", "--meta-batch", "4"]
-SMALL = {
-    "meta_batch": 4,
-    "trace_budget": 12,
-    "density_probes": 2,
-    "density_steps": 10,
-    "noise_samples": 4,
-    "line_points": 5,
-    "plane_points": 3,
-}
 
 
 @pytest.fixture(scope="module")

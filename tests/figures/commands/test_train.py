@@ -78,13 +78,9 @@ def test_bad_arguments_exit_2_with_the_reason(tmp_path, capsys, words, message):
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
-    import figures.commands.train as command
-
-    config = command.TrainConfig("maml", "linear", iterations=10, meta_batch=4, save_every=3)
-    whole = command.run_training(config, tmp_path / "whole")
-    family = task_family("linear")
-    calls = []
+def stopping_at_eighth_draw(family, calls: list):
+    """``family`` whose sampler counts its draws in ``calls`` and stops the run (as Ctrl-C
+    would) at the eighth."""
 
     def stopping(num_tasks, generator, dtype=torch.float32):
         calls.append(1)
@@ -92,8 +88,16 @@ def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch
             raise KeyboardInterrupt
         return family.tasks.sample(num_tasks, generator, dtype=dtype)
 
-    stopped = replace(family, tasks=SamplerFunction(stopping))
-    monkeypatch.setattr(command, "task_family", lambda *_: stopped)
+    return replace(family, tasks=SamplerFunction(stopping))
+
+
+def test_a_stopped_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    import figures.commands.train as command
+
+    config = command.TrainConfig("maml", "linear", iterations=10, meta_batch=4, save_every=3)
+    whole = command.run_training(config, tmp_path / "whole")
+    family, calls = task_family("linear"), []
+    monkeypatch.setattr(command, "task_family", lambda *_: stopping_at_eighth_draw(family, calls))
     with pytest.raises(KeyboardInterrupt):
         command.run_training(config, tmp_path / "resumed")
     assert (tmp_path / "resumed" / "progress.pt").is_file()
@@ -311,18 +315,8 @@ def test_a_stopped_run_that_keeps_checkpoints_resumes_and_keeps_them_all(tmp_pat
         "maml", "linear", iterations=10, meta_batch=4, save_every=3, keep_checkpoints=True
     )
     command.run_training(config, tmp_path / "whole")
-    family = task_family("linear")
-    calls = []
-
-    def stopping(num_tasks, generator, dtype=torch.float32):
-        calls.append(1)
-        if len(calls) == 8:
-            raise KeyboardInterrupt
-        return family.tasks.sample(num_tasks, generator, dtype=dtype)
-
-    monkeypatch.setattr(
-        command, "task_family", lambda *_: replace(family, tasks=SamplerFunction(stopping))
-    )
+    family, calls = task_family("linear"), []
+    monkeypatch.setattr(command, "task_family", lambda *_: stopping_at_eighth_draw(family, calls))
     resumed = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
         command.run_training(config, resumed)
