@@ -21,20 +21,24 @@ flatness of F there: the largest and smallest algebraic Hessian eigenvalues
 net's batch norm runs exact to third order for it, ``algorithms.convnet.exact_higher_derivatives``)
 and the SAM sharpness max_{‖ε‖≤ρ} F(θ+ε) − F(θ). MAML, the reference whose
 trajectory the claim matches the variants' losses against, is measured at
-every snapshot; a variant only at its last.
+every snapshot; a variant only at its last. MAML's arm trains ``REFERENCE_SPAN``
+times the variants' iterations, so that its measured trajectory also reaches
+the meta-losses of a variant that descends faster than MAML: a variant's last
+F is then matched inside MAML's run, not beyond its end.
 
 Example:
     >>> arm = SinusoidFlatnessArm("maml", iterations=4, snapshot_every=2, hidden=4,
     ...                           probe=FlatnessProbe(measure_tasks=2))
     >>> snapshots = arm.run(seed=0)["snapshots"]
     >>> [s["iteration"] for s in snapshots], ["largest_eigenvalue" in s for s in snapshots]
-    ([2, 4], [True, True])
+    ([2, 4, 6], [True, True, True])
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -59,6 +63,9 @@ from synthetic.validation import require_count, require_non_negative, require_po
 
 REFERENCE = "maml"
 """The arm every variant is compared with, measured at each of its snapshots."""
+REFERENCE_SPAN = 1.5
+"""MAML's arm trains ⌈1.5 × the variants' iterations⌉: its trajectory spans the losses
+of variants up to that much faster than MAML."""
 MEASURE_SEED_OFFSET = 7_919
 
 Objective = Callable[[Params], torch.Tensor]
@@ -186,6 +193,17 @@ def _options(algorithm: str, rho: float) -> dict[str, float]:
     return {} if algorithm == REFERENCE else {"rho": rho}
 
 
+def arm_iterations(algorithm: str, iterations: int) -> int:
+    """How long an arm trains: ``iterations`` for a variant, ⌈REFERENCE_SPAN × iterations⌉
+    for MAML's reference arm.
+
+    Example:
+        >>> arm_iterations("maml", 400), arm_iterations("sharp-maml-up", 400)
+        (600, 400)
+    """
+    return math.ceil(REFERENCE_SPAN * iterations) if algorithm == REFERENCE else iterations
+
+
 def _check_arm(algorithm: str, rho: float, iterations: int, snapshot_every: int) -> None:
     require_algorithms("algorithm", (algorithm,), (REFERENCE, *VARIANTS))
     require_non_negative("rho", rho)
@@ -228,7 +246,7 @@ class SinusoidFlatnessArm:
             self.learner(self.algorithm, seed),
             self.learner(REFERENCE, seed),
             SinusoidTasks(),
-            self.iterations,
+            arm_iterations(self.algorithm, self.iterations),
             self.snapshot_every,
             self.meta_batch,
             self.outer_lr,
@@ -264,6 +282,7 @@ class GlyphFlatnessArm:
         """Training from a timing probe, plus the flatness measurements, each timed as one
         measurement of MAML's arm at the initialisation (``measurement_seconds``)."""
         setup = placed(self)
+        setup = replace(setup, iterations=arm_iterations(self.algorithm, setup.iterations))
         snapshots = -(-setup.iterations // self.snapshot_every)
         measured = snapshots if self.algorithm == REFERENCE else 1
         options = _options(self.algorithm, self.rho)
@@ -274,7 +293,13 @@ class GlyphFlatnessArm:
     def protocol(self) -> dict[str, str]:
         setup = placed(self)
         return protocol(
-            setup, self.inner_lr, ρ=self.rho, **{"snapshots every": self.snapshot_every}
+            setup,
+            self.inner_lr,
+            ρ=self.rho,
+            **{
+                "snapshots every": self.snapshot_every,
+                "MAML's iterations": arm_iterations(REFERENCE, setup.iterations),
+            },
         )
 
     def trajectory(self, seed: int) -> Trajectory:
@@ -285,7 +310,7 @@ class GlyphFlatnessArm:
             setup.learner(self.algorithm, self.inner_lr, seed, **options),
             setup.learner(REFERENCE, self.inner_lr, seed),
             setup.tasks(setup.splits().train),
-            setup.iterations,
+            arm_iterations(self.algorithm, setup.iterations),
             self.snapshot_every,
             setup.meta_batch,
             setup.outer_lr,

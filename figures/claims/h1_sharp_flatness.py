@@ -32,7 +32,10 @@ converged ≈ 0.5); glyphs on ``sharp_family.QUICK_SETUP`` (14-pixel images,
 of ‖H‖, SAM sharpness at ρ = 0.05 by 20 (sinusoid) or 4 (glyph) ascent
 steps. Omniglot: the quick sinusoid arms, and the image arms on real Omniglot
 (``sharp_family.OMNIGLOT_SETUP``: 28 pixels, 4 blocks of 16 filters) for 400
-iterations, snapshots every 100, measured on 16 tasks with 10 ascent steps.
+iterations, snapshots every 50, measured on 16 tasks with 10 ascent steps.
+At every scale MAML's reference arm trains 1.5× as long
+(``h1_flatness_arms.REFERENCE_SPAN``), so that variants faster than MAML
+also find a MAML snapshot at their loss.
 Paper: Finn et al.'s sinusoid protocol (Adam 1e-3, 20000
 iterations) and the official Sharp-MAML few-shot protocol
 (``sharp_family.PAPER_SETUP``, ρ = 0.0005, α = 0.1), measured to 0.1%.
@@ -278,7 +281,7 @@ GLYPH_ARMS = {
     "quick": GlyphFlatnessArm(replace(QUICK_SETUP, iterations=40)),
     "omniglot": GlyphFlatnessArm(
         replace(OMNIGLOT_SETUP, iterations=400),
-        snapshot_every=100,
+        snapshot_every=50,
         probe=FlatnessProbe(measure_tasks=16, sharpness_steps=10),
     ),
     "paper": GlyphFlatnessArm(

@@ -44,12 +44,25 @@ def test_h1_with_rho_zero_takes_maml_steps_on_both_meta_losses_and_cannot_pass()
             for algorithm in ("maml", *VARIANTS)
         ]
     )
+    last = {
+        (r["objective"], r["seed"]): r["snapshots"][-1]["iteration"]
+        for r in results
+        if r["algorithm"] != "maml"
+    }
     finals = {}
     for result in results:
-        finals.setdefault((result["objective"], result["seed"]), set()).add(
-            json.dumps({k: v for k, v in result["snapshots"][-1].items() if k != "measure_seconds"})
+        key = (result["objective"], result["seed"])
+        at_end = next(s for s in result["snapshots"] if s["iteration"] == last[key])
+        finals.setdefault(key, set()).add(
+            json.dumps({k: v for k, v in at_end.items() if k != "measure_seconds"})
         )
     assert all(len(distinct) == 1 for distinct in finals.values())
+    assert all(
+        r["snapshots"][-1]["iteration"] > last[r["objective"], r["seed"]]
+        for r in results
+        if r["algorithm"] == "maml"
+    ), "MAML's reference arm runs past the variants' last snapshot"
+
     verdict = flatness_check(results)
     assert verdict.status == "INCONCLUSIVE"
     assert verdict.explanation.count("Δ = 0 ± 0 (unresolved)") == 2 * len(VARIANTS) * 2
@@ -161,4 +174,4 @@ def test_a_killed_arm_resumes_and_measures_no_snapshot_twice(tmp_path, monkeypat
     with cell_state(tmp_path):
         resumed = without_seconds(arm.run(seed=1))
     assert resumed == uninterrupted
-    assert len(calls) == 2, "the first snapshot's measurement was kept, not redone"
+    assert len(calls) == len(resumed) - 1, "the first snapshot's measurement was kept, not redone"
