@@ -38,6 +38,7 @@ import statistics
 
 from figures.claims.fewshot import FewShotSetup
 from figures.claims.s2_accuracy import Method, trained_accuracy
+from synthetic import FewShotTasks
 
 OFFICIAL = {"maml": 0.14, "fo-maml": 0.1, "sign-maml": 0.0035}
 """α of the official Sign-MAML code, mini-ImageNet 5-way 1-shot (REFERENCE.md §3)."""
@@ -54,22 +55,60 @@ def chosen_methods(multipliers: dict[str, float]) -> tuple[Method, ...]:
     )
 
 
+def validation_accuracy(
+    setup: FewShotSetup,
+    algorithm: str,
+    multiplier: float,
+    seed: int,
+    train_tasks: FewShotTasks,
+    val_tasks: FewShotTasks,
+) -> float:
+    """Meta-validation accuracy of ``algorithm`` at ``OFFICIAL`` α × ``multiplier`` from
+    ``seed``, meta-trained and adapted as in the claim's accuracy cells."""
+    inner_lr = OFFICIAL[algorithm] * multiplier
+    return trained_accuracy(setup, algorithm, inner_lr, seed, train_tasks, val_tasks)[0]
+
+
 def validation_accuracies(
     setup: FewShotSetup,
     algorithm: str,
     multipliers: tuple[float, ...] = MULTIPLIERS,
     seeds: tuple[int, ...] = SWEEP_SEEDS,
 ) -> dict[float, float]:
-    """{m: mean meta-validation accuracy over ``seeds``} of ``algorithm`` at ``OFFICIAL`` α × m,
-    meta-trained and adapted as in the claim's accuracy cells."""
+    """{m: mean meta-validation accuracy over ``seeds``} of ``algorithm`` at ``OFFICIAL`` α × m
+    (``benchmarks.s2_step_sizes`` runs the same sweep resumably, for all three methods)."""
     splits = setup.splits()
     train_tasks, val_tasks = setup.tasks(splits.train), setup.tasks(splits.val)
     return {
         multiplier: statistics.mean(
-            trained_accuracy(
-                setup, algorithm, OFFICIAL[algorithm] * multiplier, seed, train_tasks, val_tasks
-            )[0]
+            validation_accuracy(setup, algorithm, multiplier, seed, train_tasks, val_tasks)
             for seed in seeds
         )
         for multiplier in multipliers
     }
+
+
+def best_multipliers(table: dict[str, dict[float, float]]) -> dict[str, float]:
+    """Each method's multiplier with the highest mean validation accuracy.
+
+    Example:
+        >>> best_multipliers({"maml": {0.5: 0.7, 1.0: 0.8}, "sign-maml": {1.0: 0.6, 2.0: 0.65}})
+        {'maml': 1.0, 'sign-maml': 2.0}
+    """
+    return {method: max(row, key=row.__getitem__) for method, row in table.items()}
+
+
+def markdown_table(table: dict[str, dict[float, float]]) -> str:
+    """The sweep as this module's docstring shows it: one row per multiplier, best in bold,
+    "—" where a method was not run at that multiplier."""
+    best = best_multipliers(table)
+    multipliers = sorted({m for row in table.values() for m in row})
+    header = "| m | " + " | ".join(f"{method} ({OFFICIAL[method]:g} m)" for method in table) + " |"
+    lines = [header, "|---" * (len(table) + 1) + "|"]
+    for m in multipliers:
+        cells = [
+            "—" if m not in row else (f"**{row[m]:.3f}**" if best[method] == m else f"{row[m]:.3f}")
+            for method, row in table.items()
+        ]
+        lines.append(f"| {m:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
