@@ -9,7 +9,7 @@
                        [--per-layer] [--ggn] --out DIR
     mamlscape train --algo maml --tasks sinusoid [--iterations 1000] --out DIR
     mamlscape evaluate --checkpoint DIR [--ways N] [--steps 1,5,10] [--adapt all|head]
-    mamlscape readme --verdicts OUT/verdicts.json [--readme README.md]
+    mamlscape readme --verdicts OUT/verdicts.json [--verdicts ...] [--readme README.md]
 
 ``reproduce`` runs the experiment cells of the selected claims (all by
 default; at ``--scale omniglot`` the image claims, on the Omniglot sources
@@ -63,7 +63,12 @@ from figures.engine.files import write_json
 from figures.engine.provenance import provenance, run_commit
 from figures.engine.report import PIPELINE_NOTE, write_report
 from figures.engine.runner import CellFailuresError, SweepInterrupted, run_claims
-from figures.engine.verdict_summary import render_summary, replace_block, summary_copy
+from figures.engine.verdict_summary import (
+    merge_summaries,
+    render_summary,
+    replace_block,
+    summary_copy,
+)
 from synthetic.files import write_atomically
 
 
@@ -224,18 +229,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="rewrite the README's verdict tables from a run's verdicts.json",
         formatter_class=DefaultsHelpFormatter,
     )
-    readme.add_argument("--verdicts", type=Path, required=True, help="OUT/verdicts.json of a run")
+    readme.add_argument(
+        "--verdicts",
+        type=Path,
+        action="append",
+        required=True,
+        help="OUT/verdicts.json of a run; repeat to merge runs of one scale, a later run's "
+        "claims replacing an earlier one's (each claim keeps its run's commit)",
+    )
     readme.add_argument("--readme", type=Path, default=Path("README.md"), help="the README")
     readme.set_defaults(handler=readme_command)
     return parser
 
 
 def readme_command(args: argparse.Namespace) -> int:
-    """Copy ``--verdicts`` beside the README and render it between the README's markers."""
-    for path, what in ((args.verdicts, "a run's verdicts.json"), (args.readme, "the README")):
+    """Copy ``--verdicts`` (merged, if several) beside the README and render it between the
+    README's markers."""
+    given = [(path, "a run's verdicts.json") for path in args.verdicts]
+    for path, what in (*given, (args.readme, "the README")):
         if not path.is_file():
             raise ValueError(f"{path} does not exist; give {what}")
-    summary = json.loads(args.verdicts.read_text())
+    summaries = [json.loads(path.read_text()) for path in args.verdicts]
+    summary = summaries[0] if len(summaries) == 1 else merge_summaries(summaries)
     scale = summary["scale"]
     text = replace_block(args.readme.read_text(), render_summary(summary), scale)
     write_json(summary_copy(args.readme, scale), summary)

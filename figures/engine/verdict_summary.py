@@ -104,12 +104,57 @@ def verdict_summary(document: dict[str, Any], commit: str | None) -> dict[str, A
     }
 
 
+def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary from runs of the same scale, each claim taken from the last run that holds
+    it and carrying that run's commit; ``commit`` is the runs' common commit, else None.
+
+    For a claim rerun on its own (``reproduce --claims H1``) beside an earlier full run.
+
+    >>> old = {"scale": "omniglot", "commit": "aaa", "claims": [{"id": "L7"}, {"id": "H1"}]}
+    >>> new = {"scale": "omniglot", "commit": "bbb", "claims": [{"id": "H1"}]}
+    >>> merged = merge_summaries([old, new])
+    >>> merged["commit"], [(c["id"], c["commit"]) for c in merged["claims"]]
+    (None, [('L7', 'aaa'), ('H1', 'bbb')])
+    """
+    scales = {summary["scale"] for summary in summaries}
+    if len(scales) != 1:
+        raise ValueError(
+            f"the verdicts come from runs at several scales ({', '.join(sorted(scales))}); "
+            "merge runs of one scale"
+        )
+    claims: dict[str, dict[str, Any]] = {}
+    for summary in summaries:
+        for claim in summary["claims"]:
+            claims[claim["id"]] = {**claim, "commit": claim.get("commit", summary["commit"])}
+    commits = {claim["commit"] for claim in claims.values()}
+    return {
+        "scale": scales.pop(),
+        "commit": commits.pop() if len(commits) == 1 else None,
+        "claims": list(claims.values()),
+    }
+
+
+def provenance(summary: dict[str, Any]) -> str:
+    """The line above the tables: the run's commit, or each commit with the claims it ran."""
+    scale = summary["scale"]
+    if summary["commit"] is not None or not summary["claims"]:
+        return (
+            f"Verdicts of `mamlscape reproduce --scale {scale}` at commit "
+            f"`{summary['commit'] or 'unknown'}` (generated from its `verdicts.json`):"
+        )
+    by_commit: dict[str, list[str]] = {}
+    for claim in summary["claims"]:
+        by_commit.setdefault(claim["commit"] or "unknown", []).append(claim["id"])
+    runs = ", ".join(f"`{commit}` ({', '.join(ids)})" for commit, ids in by_commit.items())
+    return (
+        f"Verdicts of `mamlscape reproduce --scale {scale}`, from runs at commits {runs} "
+        "(generated from their `verdicts.json`):"
+    )
+
+
 def render_summary(summary: dict[str, Any]) -> str:
     """Markdown tables of ``summary``'s verdicts, paper claims first, with their provenance."""
-    lines = [
-        f"Verdicts of `mamlscape reproduce --scale {summary['scale']}` at commit "
-        f"`{summary['commit'] or 'unknown'}` (generated from its `verdicts.json`):",
-    ]
+    lines = [provenance(summary)]
     for kind, title in KINDS:
         chosen = [claim for claim in summary["claims"] if claim["kind"] == kind]
         if not chosen:

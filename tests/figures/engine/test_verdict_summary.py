@@ -7,7 +7,7 @@ import json
 import pytest
 
 from figures.commands.cli import main
-from figures.engine.verdict_summary import BEGIN, END, render_summary
+from figures.engine.verdict_summary import BEGIN, END, merge_summaries, render_summary
 
 SUMMARY = {
     "scale": "quick",
@@ -49,3 +49,26 @@ def test_readme_command_names_a_missing_marker_and_leaves_the_file(tmp_path, cap
     with pytest.raises(SystemExit):
         main(["readme", "--verdicts", str(tmp_path / "absent.json"), "--readme", str(readme)])
     assert "give a run's verdicts.json" in capsys.readouterr().err
+
+
+def test_merged_runs_name_each_claims_commit_and_refuse_mixed_scales(tmp_path):
+    rerun = {
+        "scale": "quick",
+        "commit": "def5678",
+        "claims": [{"id": "S1", "kind": "implementation check", "status": "PASS", "reason": "ok"}],
+    }
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    readme = tmp_path / "README.md"
+    first.write_text(json.dumps(SUMMARY))
+    second.write_text(json.dumps(rerun))
+    readme.write_text(f"{BEGIN}\n{END}\n")
+    args = ["readme", "--verdicts", str(first), "--verdicts", str(second), "--readme", str(readme)]
+    assert main(args) == 0
+    text = readme.read_text()
+    assert "from runs at commits `abc1234` (L5), `def5678` (S1)" in text
+    assert "| S1 | PASS |" in text and "| S1 | FAIL |" not in text
+    kept = json.loads((tmp_path / "README.verdicts.json").read_text())
+    assert kept["commit"] is None
+    assert [claim["commit"] for claim in kept["claims"]] == ["abc1234", "def5678"]
+    with pytest.raises(ValueError, match="several scales"):
+        merge_summaries([SUMMARY, {**rerun, "scale": "omniglot"}])
