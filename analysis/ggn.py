@@ -124,14 +124,7 @@ class OutputCurvatureOperator(PointOperator):
             dual = torch.zeros_like(outputs, requires_grad=True)
             if not outputs.requires_grad:
                 return leaf, outputs, dual, dual
-            (pulled,) = torch.autograd.grad(
-                outputs,
-                leaf,
-                grad_outputs=dual,
-                create_graph=True,
-                allow_unused=True,
-                materialize_grads=True,
-            )
+            pulled = pulled_back(outputs, leaf, dual, retain=True, create_graph=True)
         return leaf, outputs, dual, pulled
 
 

@@ -197,15 +197,21 @@ class MatrixOperator(CurvatureOperator):
 
 
 def pulled_back(
-    outputs: torch.Tensor, inputs: torch.Tensor, cotangent: torch.Tensor, retain: bool
+    outputs: torch.Tensor,
+    inputs: torch.Tensor,
+    cotangent: torch.Tensor,
+    retain: bool,
+    create_graph: bool = False,
 ) -> torch.Tensor:
     """(∂outputs/∂inputs)ᵀ cotangent through the recorded graph (zeros where unused),
-    keeping the graph when ``retain``."""
+    keeping the graph when ``retain``; with ``create_graph`` the product is itself
+    differentiable (in the cotangent too: the double-vjp trick for J v)."""
     (product,) = torch.autograd.grad(
         outputs,
         inputs,
         grad_outputs=cotangent,
-        retain_graph=retain,
+        retain_graph=retain or create_graph,
+        create_graph=create_graph,
         allow_unused=True,
         materialize_grads=True,
     )
