@@ -10,7 +10,7 @@ filters, 2 blocks on 14-pixel images) has fan-ins 9, 72 and, for the head, 72, a
 could handicap the sign step; rescaling it by a guessed factor could favour it. So every
 method alike gets its official α times the multiplier m ∈ ``MULTIPLIERS`` with the best mean
 accuracy on meta-validation classes (disjoint from meta-train and meta-test) over
-``SWEEP_SEEDS`` (not the claim's seeds), in the quick set-up (``validation_accuracies`` on
+``SWEEP_SEEDS`` (not the claim's seeds), in the quick set-up (``benchmarks.s2_step_sizes`` on
 ``s2_sign_maml.QUICK_SETUP``, 200 validation tasks per seed; best of each column in bold):
 
 | m   | MAML (0.14 m) | FO-MAML (0.1 m) | Sign-MAML (0.0035 m) |
@@ -41,8 +41,8 @@ so it runs MAML at α = 0.14, FO-MAML at 0.05 and Sign-MAML at 0.007 (FO-MAML's 
 differ by 0.001, well inside seed noise: the choice between them is a coin toss that the
 rule makes, not a finding).
 
-The paper scale keeps ``OFFICIAL`` (the paper's protocol, its net width); call
-``validation_accuracies`` on a set-up to redo the choice for other data or nets.
+The paper scale keeps ``OFFICIAL`` (the paper's protocol, its net width); run
+``python -m benchmarks.s2_step_sizes`` to redo the choice for other data or nets.
 
 Example:
     >>> chosen_methods({"maml": 2.0, "fo-maml": 1.0, "sign-maml": 4.0})[2]
@@ -50,8 +50,6 @@ Example:
 """
 
 from __future__ import annotations
-
-import statistics
 
 from figures.claims.fewshot import FewShotSetup
 from figures.claims.s2_accuracy import Method, trained_accuracy
@@ -86,25 +84,6 @@ def validation_accuracy(
     ``seed``, meta-trained and adapted as in the claim's accuracy cells."""
     inner_lr = OFFICIAL[algorithm] * multiplier
     return trained_accuracy(setup, algorithm, inner_lr, seed, train_tasks, val_tasks)[0]
-
-
-def validation_accuracies(
-    setup: FewShotSetup,
-    algorithm: str,
-    multipliers: tuple[float, ...] = MULTIPLIERS,
-    seeds: tuple[int, ...] = SWEEP_SEEDS,
-) -> dict[float, float]:
-    """{m: mean meta-validation accuracy over ``seeds``} of ``algorithm`` at ``OFFICIAL`` α × m
-    (``benchmarks.s2_step_sizes`` runs the same sweep resumably, for all three methods)."""
-    splits = setup.splits()
-    train_tasks, val_tasks = setup.tasks(splits.train), setup.tasks(splits.val)
-    return {
-        multiplier: statistics.mean(
-            validation_accuracy(setup, algorithm, multiplier, seed, train_tasks, val_tasks)
-            for seed in seeds
-        )
-        for multiplier in multipliers
-    }
 
 
 def best_multipliers(table: dict[str, dict[float, float]]) -> dict[str, float]:
